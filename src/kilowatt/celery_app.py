@@ -1,0 +1,11 @@
+"""Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process (demo, tests)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kilowatt.settings")
+
+app = Celery("kilowatt")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["kilowatt.interfaces.tasks"])

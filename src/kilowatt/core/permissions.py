@@ -1,0 +1,49 @@
+"""What each staff role may do, per company. Permissions are strings ``<area>.<verb>``."""
+
+from __future__ import annotations
+
+from kilowatt.core.models import Role
+
+VIEW_MASTER_DATA = "master_data.view"
+CHANGE_MASTER_DATA = "master_data.change"
+EXPORT_DATA = "data.export"
+IMPORT_DATA = "data.import"
+MANAGE_DICTIONARIES = "dictionaries.manage"
+MANAGE_CATALOG = "catalog.manage"
+MANAGE_CONTRACTS = "contracts.manage"
+MANAGE_API_TOKENS = "api_tokens.manage"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_DICTIONARIES,
+         MANAGE_CATALOG, MANAGE_CONTRACTS, MANAGE_API_TOKENS}
+    ),
+    Role.BACK_OFFICE: frozenset(
+        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CONTRACTS}
+    ),
+    Role.SALES_MANAGER: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS}),
+    Role.BILLING: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, MANAGE_CATALOG}),
+    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA}),
+    Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA}),
+    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA}),
+}
+
+# Scopes an API token may carry; each maps to the permissions it grants.
+TOKEN_SCOPES: dict[str, frozenset[str]] = {
+    "read": frozenset({VIEW_MASTER_DATA}),
+    "write": frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, MANAGE_CONTRACTS}),
+}
+
+
+def permissions_for_roles(roles: set[str]) -> frozenset[str]:
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
+    granted: set[str] = set()
+    for scope in scopes:
+        granted |= TOKEN_SCOPES.get(scope, frozenset())
+    return frozenset(granted)

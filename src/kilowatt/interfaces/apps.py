@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InterfacesConfig(AppConfig):
+    name = "kilowatt.interfaces"
+    label = "interfaces"
+    verbose_name = _("Interfaces")

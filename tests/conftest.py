@@ -1,0 +1,56 @@
+"""Fixtures shared by all tests: companies, staff users with roles, a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from kilowatt.core.clock import FixedClock
+from kilowatt.core.models import Company, Membership, Role
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def company(db) -> Company:
+    return Company.objects.create(code="acme", name="Acme Energia", nip="5260250274")
+
+
+@pytest.fixture
+def other_company(db) -> Company:
+    return Company.objects.create(code="rival", name="Rival Energia", nip="7740001454")
+
+
+def make_staff(username: str, company: Company, *roles: str):
+    user = get_user_model().objects.create_user(username=username, password="s3cret-pass!")
+    for role in roles:
+        Membership.objects.create(user=user, company=company, role=role)
+    return user
+
+
+@pytest.fixture
+def back_office_user(company):
+    return make_staff("anna", company, Role.BACK_OFFICE)
+
+
+@pytest.fixture
+def admin_user(company):
+    return make_staff("adam", company, Role.ADMIN)
+
+
+@pytest.fixture
+def rival_user(other_company):
+    return make_staff("rita", other_company, Role.ADMIN)
