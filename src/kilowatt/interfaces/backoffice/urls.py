@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from kilowatt.interfaces.backoffice import views
 
@@ -8,5 +8,6 @@ app_name = "backoffice"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="backoffice/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
 ]
