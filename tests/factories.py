@@ -20,22 +20,38 @@ PESELS = ["44051401359", "02070803628"]
 
 
 def address(**overrides) -> AddressData:
-    values = {"street": "Marszałkowska", "building_number": "10", "apartment_number": "4",
-              "postal_code": "00-590", "city": "Warszawa"}
+    values = {
+        "street": "Marszałkowska",
+        "building_number": "10",
+        "apartment_number": "4",
+        "postal_code": "00-590",
+        "city": "Warszawa",
+    }
     values.update(overrides)
     return AddressData(**values)
 
 
 def person_data(**overrides) -> CustomerData:
-    values = {"kind": "person", "first_name": "Jan", "last_name": "Kowalski", "email": "jan@example.pl",
-              "phone": "601 234 567", "address": address()}
+    values = {
+        "kind": "person",
+        "first_name": "Jan",
+        "last_name": "Kowalski",
+        "email": "jan@example.pl",
+        "phone": "601 234 567",
+        "address": address(),
+    }
     values.update(overrides)
     return CustomerData(**values)
 
 
 def business_data(**overrides) -> CustomerData:
-    values = {"kind": "business", "business_name": "Piekarnia Nowak sp. z o.o.", "nip": "5260250274",
-              "email": "biuro@piekarnia.pl", "address": address(city="Kraków", postal_code="30-001")}
+    values = {
+        "kind": "business",
+        "business_name": "Piekarnia Nowak sp. z o.o.",
+        "nip": "5260250274",
+        "email": "biuro@piekarnia.pl",
+        "address": address(city="Kraków", postal_code="30-001"),
+    }
     values.update(overrides)
     return CustomerData(**values)
 
@@ -55,10 +71,13 @@ def ppg_code() -> str:
 
 def supply_point_data(**overrides) -> SupplyPointData:
     values = {
-        "code": ppe_code(), "commodity": "electricity",
+        "code": ppe_code(),
+        "commodity": "electricity",
         "dso_id": Dso.objects.get(code="pge-dystrybucja").pk,
         "tariff_group_id": TariffGroup.objects.get(code="G11", commodity="electricity").pk,
-        "annual_consumption_kwh": Decimal("2200"), "phases": 1, "address": address(),
+        "annual_consumption_kwh": Decimal("2200"),
+        "phases": 1,
+        "address": address(),
     }
     values.update(overrides)
     return SupplyPointData(**values)

@@ -45,7 +45,9 @@ def pesel_validate(value: str) -> str:
     try:
         return pesel.validate(compact)
     except StdnumError as exc:
-        raise InvalidIdentifier(_("This PESEL has a wrong check digit or an impossible date of birth.")) from exc
+        raise InvalidIdentifier(
+            _("This PESEL has a wrong check digit or an impossible date of birth.")
+        ) from exc
 
 
 def regon_validate(value: str) -> str:

@@ -16,7 +16,9 @@ class Company(models.Model):
     nip = models.CharField(_("NIP"), max_length=10, blank=True)
     country = models.CharField(_("country"), max_length=2, default="PL")
     bank_account_prefix = models.CharField(
-        _("bank prefix for virtual accounts"), max_length=12, blank=True,
+        _("bank prefix for virtual accounts"),
+        max_length=12,
+        blank=True,
         help_text=_("Bank routing number and the company's fixed digits of its virtual accounts."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -69,7 +71,9 @@ class NumberSeries(models.Model):
     document_type = models.CharField(_("document type"), max_length=32)
     year = models.PositiveIntegerField(_("year"))
     pattern = models.CharField(
-        _("pattern"), max_length=64, default="{prefix}/{number:06d}/{year}",
+        _("pattern"),
+        max_length=64,
+        default="{prefix}/{number:06d}/{year}",
         help_text=_("Placeholders: {prefix}, {number}, {year}."),
     )
     prefix = models.CharField(_("prefix"), max_length=16, blank=True)

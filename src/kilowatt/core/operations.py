@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -48,7 +48,7 @@ def audit_record(
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     at: datetime,
 ) -> AuditEntry | None:
     """Append the difference between two snapshots to the record's history (nothing if no change)."""
@@ -73,10 +73,14 @@ def audit_record(
     )
 
 
-def event_record(*, company: Company, name: str, payload: dict[str, Any], occurred_at: datetime) -> OutboxEvent:
+def event_record(
+    *, company: Company, name: str, payload: dict[str, Any], occurred_at: datetime
+) -> OutboxEvent:
     """Record a domain event in the caller's transaction; subscribers see it after commit."""
     return OutboxEvent.objects.create(
-        company=company, name=name, payload={k: _jsonable(v) for k, v in payload.items()},
+        company=company,
+        name=name,
+        payload={k: _jsonable(v) for k, v in payload.items()},
         occurred_at=occurred_at,
     )
 
@@ -124,13 +128,17 @@ def dictionary_entry_add(
     if DictionaryEntry.objects.filter(company=company, dictionary=dictionary, code=code).exists():
         raise ValidationFailed.single("code", _("This code is already in the list."), code="duplicate")
     return DictionaryEntry.objects.create(
-        company=company, dictionary=dictionary, code=code, label_pl=label_pl, label_en=label_en,
+        company=company,
+        dictionary=dictionary,
+        code=code,
+        label_pl=label_pl,
+        label_en=label_en,
         position=position,
     )
 
 
 def api_token_create(
-    *, company: Company, name: str, scopes: list[str], created_by: AbstractBaseUser | None, now: datetime
+    *, company: Company, name: str, scopes: list[str], created_by: User | None, now: datetime
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain key, which is never stored nor shown again."""
     unknown = [s for s in scopes if s not in TOKEN_SCOPES]
@@ -139,8 +147,13 @@ def api_token_create(
     prefix = secrets.token_hex(4)
     key = f"kw_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
-        company=company, name=name, prefix=prefix, key_hash=api_key_hash(key), scopes=scopes,
-        created_by=created_by, created_at=now,
+        company=company,
+        name=name,
+        prefix=prefix,
+        key_hash=api_key_hash(key),
+        scopes=scopes,
+        created_by=created_by,
+        created_at=now,
     )
     return token, key
 
@@ -154,10 +167,21 @@ def api_token_revoke(*, token: ApiToken, now: datetime) -> None:
 
 
 def idempotency_store(
-    *, company: Company, key: str, endpoint: str, request_hash: str, status_code: int,
-    response_body: Any, now: datetime,
+    *,
+    company: Company,
+    key: str,
+    endpoint: str,
+    request_hash: str,
+    status_code: int,
+    response_body: Any,
+    now: datetime,
 ) -> None:
     IdempotencyRecord.objects.create(
-        company=company, key=key, endpoint=endpoint, request_hash=request_hash, status_code=status_code,
-        response_body=response_body, created_at=now,
+        company=company,
+        key=key,
+        endpoint=endpoint,
+        request_hash=request_hash,
+        status_code=status_code,
+        response_body=response_body,
+        created_at=now,
     )

@@ -15,8 +15,16 @@ MANAGE_API_TOKENS = "api_tokens.manage"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
-        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_DICTIONARIES,
-         MANAGE_CATALOG, MANAGE_CONTRACTS, MANAGE_API_TOKENS}
+        {
+            VIEW_MASTER_DATA,
+            CHANGE_MASTER_DATA,
+            EXPORT_DATA,
+            IMPORT_DATA,
+            MANAGE_DICTIONARIES,
+            MANAGE_CATALOG,
+            MANAGE_CONTRACTS,
+            MANAGE_API_TOKENS,
+        }
     ),
     Role.BACK_OFFICE: frozenset(
         {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CONTRACTS}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from kilowatt.core.models import ApiToken, AuditEntry, Company, DictionaryEntry, IdempotencyRecord, Membership
@@ -10,19 +10,19 @@ from kilowatt.core.operations import api_key_hash
 from kilowatt.core.permissions import permissions_for_roles
 
 
-def companies_for_user(*, user: AbstractBaseUser) -> QuerySet[Company]:
+def companies_for_user(*, user: User) -> QuerySet[Company]:
     if not user.is_authenticated:
         return Company.objects.none()
     return Company.objects.filter(memberships__user=user, is_active=True).distinct().order_by("name")
 
 
-def roles_in_company(*, user: AbstractBaseUser, company: Company) -> set[str]:
+def roles_in_company(*, user: User, company: Company) -> set[str]:
     if not user.is_authenticated:
         return set()
     return set(Membership.objects.filter(user=user, company=company).values_list("role", flat=True))
 
 
-def permissions_in_company(*, user: AbstractBaseUser, company: Company) -> frozenset[str]:
+def permissions_in_company(*, user: User, company: Company) -> frozenset[str]:
     return permissions_for_roles(roles_in_company(user=user, company=company))
 
 
@@ -32,7 +32,9 @@ def audit_history(*, company: Company, entity: str, entity_id: int, limit: int =
     )[:limit]
 
 
-def dictionary_entries(*, company: Company, dictionary: str, active_only: bool = True) -> QuerySet[DictionaryEntry]:
+def dictionary_entries(
+    *, company: Company, dictionary: str, active_only: bool = True
+) -> QuerySet[DictionaryEntry]:
     entries = DictionaryEntry.objects.filter(company=company, dictionary=dictionary)
     return entries.filter(is_active=True) if active_only else entries
 

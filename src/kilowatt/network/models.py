@@ -34,7 +34,9 @@ class Dso(models.Model):
     electricity = models.BooleanField(_("electricity"), default=True)
     gas = models.BooleanField(_("gas"), default=False)
     gs1_prefix = models.CharField(
-        _("GS1 company prefix"), max_length=12, blank=True,
+        _("GS1 company prefix"),
+        max_length=12,
+        blank=True,
         help_text=_("Supply point codes of this DSO begin with it, e.g. 5905435."),
     )
     eic = models.CharField(_("EIC"), max_length=16, blank=True)
@@ -104,7 +106,8 @@ class ConsumptionBand(models.Model):
         ordering = ["commodity", "lower_kwh"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(upper_kwh__isnull=True) | Q(upper_kwh__gt=F("lower_kwh")), name="band_upper_gt_lower"
+                condition=Q(upper_kwh__isnull=True) | Q(upper_kwh__gt=F("lower_kwh")),
+                name="band_upper_gt_lower",
             ),
         ]
 
@@ -129,9 +132,15 @@ class SupplyPoint(models.Model):
     legacy_code = models.CharField(_("legacy DSO code"), max_length=40, blank=True)
     commodity = models.CharField(_("commodity"), max_length=16, choices=Commodity.choices)
     country = models.CharField(_("country"), max_length=2, default="PL")
-    dso = models.ForeignKey(Dso, verbose_name=_("DSO"), on_delete=models.PROTECT, related_name="supply_points")
+    dso = models.ForeignKey(
+        Dso, verbose_name=_("DSO"), on_delete=models.PROTECT, related_name="supply_points"
+    )
     area = models.ForeignKey(
-        DistributionArea, verbose_name=_("distribution area"), on_delete=models.PROTECT, null=True, blank=True,
+        DistributionArea,
+        verbose_name=_("distribution area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="supply_points",
     )
     tariff_group = models.ForeignKey(
@@ -150,7 +159,9 @@ class SupplyPoint(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=SupplyPointStatus.choices, default=SupplyPointStatus.PROSPECT
     )
-    address = models.ForeignKey(Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="+")
+    address = models.ForeignKey(
+        Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 
@@ -160,7 +171,9 @@ class SupplyPoint(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="supply_point_unique_code"),
-            models.CheckConstraint(condition=Q(annual_consumption_kwh__gte=0), name="supply_point_annual_nonneg"),
+            models.CheckConstraint(
+                condition=Q(annual_consumption_kwh__gte=0), name="supply_point_annual_nonneg"
+            ),
             models.CheckConstraint(
                 condition=Q(contracted_capacity_kw__isnull=True) | Q(contracted_capacity_kw__gt=0),
                 name="supply_point_capacity_positive",
@@ -202,7 +215,9 @@ class MeterRegister(models.Model):
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="registers")
     code = models.CharField(_("register code (OBIS)"), max_length=16)
     zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices)
-    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IMPORT)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.IMPORT
+    )
     unit = models.CharField(_("unit"), max_length=8, default="kWh")
     digits = models.PositiveSmallIntegerField(_("integer digits"), default=6)
 
@@ -220,7 +235,9 @@ class MeterInstallation(models.Model):
     """A meter mounted at a supply point over ``[installed_on, removed_on)``."""
 
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="installations")
-    supply_point = models.ForeignKey(SupplyPoint, on_delete=models.PROTECT, related_name="meter_installations")
+    supply_point = models.ForeignKey(
+        SupplyPoint, on_delete=models.PROTECT, related_name="meter_installations"
+    )
     installed_on = models.DateField(_("installed on"))
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
 

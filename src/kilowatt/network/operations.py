@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -13,14 +12,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kilowatt.core.errors import ValidationFailed
-from kilowatt.core.identifiers import (
-    ean_cz_validate,
-    eic_validate,
-    ppe_pl_validate,
-    ppg_pl_validate,
-)
 from kilowatt.core.models import AuditEntry, Company
 from kilowatt.core.operations import audit_record, event_record, model_snapshot
+from kilowatt.core.territories import UnsupportedCountry, territory_for
 from kilowatt.core.validation import FieldErrors
 from kilowatt.network.models import (
     Commodity,
@@ -38,14 +32,6 @@ from kilowatt.network.models import (
 )
 from kilowatt.parties.models import Address, Customer
 from kilowatt.parties.operations import AddressData, address_clean
-
-SUPPLY_POINT_CODE_CHECKS: dict[tuple[str, str], Callable[[str], str]] = {
-    ("PL", Commodity.ELECTRICITY): ppe_pl_validate,
-    ("PL", Commodity.GAS): ppg_pl_validate,
-    ("CZ", Commodity.ELECTRICITY): ean_cz_validate,
-    ("CZ", Commodity.GAS): eic_validate,
-    ("SK", Commodity.ELECTRICITY): eic_validate,
-}
 
 
 @dataclass
@@ -65,7 +51,9 @@ class SupplyPointData:
     extra: dict = field(default_factory=dict)
 
 
-def _decimal(errors: FieldErrors, name: str, value: Decimal | str | None, *, required: bool) -> Decimal | None:
+def _decimal(
+    errors: FieldErrors, name: str, value: Decimal | str | None, *, required: bool
+) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             errors.require(name, None)
@@ -86,7 +74,10 @@ def consumption_band_for(
 ) -> ConsumptionBand | None:
     bands = ConsumptionBand.objects.filter(
         Q(valid_to__isnull=True) | Q(valid_to__gt=on_date),
-        country=country, commodity=commodity, valid_from__lte=on_date, lower_kwh__lte=annual_kwh,
+        country=country,
+        commodity=commodity,
+        valid_from__lte=on_date,
+        lower_kwh__lte=annual_kwh,
     ).filter(Q(upper_kwh__isnull=True) | Q(upper_kwh__gt=annual_kwh))
     if not household:
         bands = bands.filter(households_only=False)
@@ -102,7 +93,11 @@ def supply_point_clean(
     code = (data.code or "").strip()
     if data.commodity not in Commodity.values:
         errors.add("commodity", _("Choose electricity or gas."))
-    check = SUPPLY_POINT_CODE_CHECKS.get((country, data.commodity))
+    try:
+        check = territory_for(country).supply_point_code_check(data.commodity)
+    except UnsupportedCountry as exc:
+        errors.add("country", exc.message)
+        check = None
     if not code:
         errors.require("code", code)
     elif check is None and data.commodity in Commodity.values:
@@ -120,7 +115,9 @@ def supply_point_clean(
                 _("This code does not belong to %(dso)s: its codes begin with %(prefix)s.")
                 % {"dso": dso.name, "prefix": dso.gs1_prefix},
             )
-    tariff_group = TariffGroup.objects.filter(pk=data.tariff_group_id).first() if data.tariff_group_id else None
+    tariff_group = (
+        TariffGroup.objects.filter(pk=data.tariff_group_id).first() if data.tariff_group_id else None
+    )
     if tariff_group is None:
         errors.add("tariff_group_id", _("Choose the tariff group."), code="required")
     elif tariff_group.commodity != data.commodity:
@@ -155,17 +152,28 @@ def supply_point_clean(
             )
     errors.raise_if_any()
     fields = {
-        "code": code, "country": country, "commodity": data.commodity, "dso": dso, "area": area,
-        "tariff_group": tariff_group, "annual_consumption_kwh": annual, "contracted_capacity_kw": capacity,
-        "phases": data.phases, "legacy_code": data.legacy_code.strip(), "status": data.status,
+        "code": code,
+        "country": country,
+        "commodity": data.commodity,
+        "dso": dso,
+        "area": area,
+        "tariff_group": tariff_group,
+        "annual_consumption_kwh": annual,
+        "contracted_capacity_kw": capacity,
+        "phases": data.phases,
+        "legacy_code": data.legacy_code.strip(),
+        "status": data.status,
     }
     return fields, address
 
 
 def _band_code(fields: dict, on_date: date) -> str:
     band = consumption_band_for(
-        country=fields["country"], commodity=fields["commodity"], household=fields["tariff_group"].is_household,
-        annual_kwh=fields["annual_consumption_kwh"], on_date=on_date,
+        country=fields["country"],
+        commodity=fields["commodity"],
+        household=fields["tariff_group"].is_household,
+        annual_kwh=fields["annual_consumption_kwh"],
+        on_date=on_date,
     )
     return band.code if band else ""
 
@@ -180,7 +188,11 @@ def _snapshot(supply_point: SupplyPoint) -> dict:
 
 @transaction.atomic
 def supply_point_create(
-    *, company: Company, customer: Customer, data: SupplyPointData, actor: AbstractBaseUser | None,
+    *,
+    company: Company,
+    customer: Customer,
+    data: SupplyPointData,
+    actor: AbstractBaseUser | None,
     now: datetime,
 ) -> SupplyPoint:
     """Register a supply point of a customer. Raises ValidationFailed."""
@@ -188,15 +200,26 @@ def supply_point_create(
         raise ValidationFailed.single("customer_id", _("Customer not found."), code="not_found")
     fields, address = supply_point_clean(company=company, data=data)
     supply_point = SupplyPoint.objects.create(
-        company=company, customer=customer, address=Address.objects.create(**asdict(address)),
-        consumption_band=_band_code(fields, now.date()), created_at=now, updated_at=now, **fields,
+        company=company,
+        customer=customer,
+        address=Address.objects.create(**asdict(address)),
+        consumption_band=_band_code(fields, now.date()),
+        created_at=now,
+        updated_at=now,
+        **fields,
     )
     audit_record(
-        company=company, instance=supply_point, action=AuditEntry.Action.CREATED, before=None,
-        after=_snapshot(supply_point), actor=actor, at=now,
+        company=company,
+        instance=supply_point,
+        action=AuditEntry.Action.CREATED,
+        before=None,
+        after=_snapshot(supply_point),
+        actor=actor,
+        at=now,
     )
     event_record(
-        company=company, name="network.supply_point.created-v1",
+        company=company,
+        name="network.supply_point.created-v1",
         payload={"supply_point_id": supply_point.pk, "code": supply_point.code, "customer_id": customer.pk},
         occurred_at=now,
     )
@@ -219,8 +242,13 @@ def supply_point_update(
     supply_point.updated_at = now
     supply_point.save()
     audit_record(
-        company=supply_point.company, instance=supply_point, action=AuditEntry.Action.UPDATED, before=before,
-        after=_snapshot(supply_point), actor=actor, at=now,
+        company=supply_point.company,
+        instance=supply_point,
+        action=AuditEntry.Action.UPDATED,
+        before=before,
+        after=_snapshot(supply_point),
+        actor=actor,
+        at=now,
     )
     return supply_point
 
@@ -236,9 +264,16 @@ class RegisterData:
 
 @transaction.atomic
 def meter_create(
-    *, company: Company, serial_number: str, commodity: str, registers: list[RegisterData],
-    multiplier: Decimal | str = Decimal("1"), manufacturer: str = "", is_smart: bool = False,
-    actor: AbstractBaseUser | None, now: datetime,
+    *,
+    company: Company,
+    serial_number: str,
+    commodity: str,
+    registers: list[RegisterData],
+    multiplier: Decimal | str = Decimal("1"),
+    manufacturer: str = "",
+    is_smart: bool = False,
+    actor: AbstractBaseUser | None,
+    now: datetime,
 ) -> Meter:
     errors = FieldErrors()
     serial_number = (serial_number or "").strip()
@@ -263,20 +298,33 @@ def meter_create(
         errors.add("serial_number", _("A meter with this serial number already exists."), code="duplicate")
     errors.raise_if_any()
     meter = Meter.objects.create(
-        company=company, serial_number=serial_number, commodity=commodity, multiplier=factor,
-        manufacturer=manufacturer, is_smart=is_smart,
+        company=company,
+        serial_number=serial_number,
+        commodity=commodity,
+        multiplier=factor,
+        manufacturer=manufacturer,
+        is_smart=is_smart,
     )
     MeterRegister.objects.bulk_create(MeterRegister(meter=meter, **asdict(r)) for r in registers)
     audit_record(
-        company=company, instance=meter, action=AuditEntry.Action.CREATED, before=None,
-        after={**model_snapshot(meter), "registers": [r.code for r in registers]}, actor=actor, at=now,
+        company=company,
+        instance=meter,
+        action=AuditEntry.Action.CREATED,
+        before=None,
+        after={**model_snapshot(meter), "registers": [r.code for r in registers]},
+        actor=actor,
+        at=now,
     )
     return meter
 
 
 @transaction.atomic
 def meter_install(
-    *, meter: Meter, supply_point: SupplyPoint, installed_on: date, actor: AbstractBaseUser | None,
+    *,
+    meter: Meter,
+    supply_point: SupplyPoint,
+    installed_on: date,
+    actor: AbstractBaseUser | None,
     now: datetime,
 ) -> MeterInstallation:
     """Mount a meter at a supply point from ``installed_on``. Raises ValidationFailed."""
@@ -294,11 +342,17 @@ def meter_install(
     if current:
         current.removed_on = installed_on
         current.save(update_fields=["removed_on"])
-    installation = MeterInstallation.objects.create(meter=meter, supply_point=supply_point, installed_on=installed_on)
+    installation = MeterInstallation.objects.create(
+        meter=meter, supply_point=supply_point, installed_on=installed_on
+    )
     audit_record(
-        company=supply_point.company, instance=supply_point, action=AuditEntry.Action.UPDATED,
+        company=supply_point.company,
+        instance=supply_point,
+        action=AuditEntry.Action.UPDATED,
         before={"meter": current.meter.serial_number if current else None},
-        after={"meter": meter.serial_number, "installed_on": installed_on.isoformat()}, actor=actor, at=now,
+        after={"meter": meter.serial_number, "installed_on": installed_on.isoformat()},
+        actor=actor,
+        at=now,
     )
     return installation
 
@@ -314,8 +368,12 @@ def meter_remove(
     installation.removed_on = removed_on
     installation.save(update_fields=["removed_on"])
     audit_record(
-        company=installation.supply_point.company, instance=installation.supply_point,
-        action=AuditEntry.Action.UPDATED, before={"meter": installation.meter.serial_number},
-        after={"meter": None, "removed_on": removed_on.isoformat()}, actor=actor, at=now,
+        company=installation.supply_point.company,
+        instance=installation.supply_point,
+        action=AuditEntry.Action.UPDATED,
+        before={"meter": installation.meter.serial_number},
+        after={"meter": None, "removed_on": removed_on.isoformat()},
+        actor=actor,
+        at=now,
     )
     return installation

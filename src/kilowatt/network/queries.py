@@ -25,7 +25,9 @@ def supply_points_of_customer(*, customer) -> QuerySet[SupplyPoint]:
     return (
         SupplyPoint.objects.filter(customer=customer)
         .select_related("dso", "tariff_group", "address")
-        .prefetch_related(Prefetch("meter_installations", queryset=installations, to_attr="current_installations"))
+        .prefetch_related(
+            Prefetch("meter_installations", queryset=installations, to_attr="current_installations")
+        )
     )
 
 

@@ -61,8 +61,12 @@ class Customer(models.Model):
         Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="+"
     )
     correspondence_address = models.ForeignKey(
-        Address, verbose_name=_("correspondence address"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        Address,
+        verbose_name=_("correspondence address"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     search_text = models.CharField(max_length=500, editable=False, default="")
@@ -82,7 +86,8 @@ class Customer(models.Model):
                 fields=["company", "nip"], condition=~Q(nip=""), name="customer_unique_nip"
             ),
             models.UniqueConstraint(
-                fields=["company", "external_id"], condition=~Q(external_id=""),
+                fields=["company", "external_id"],
+                condition=~Q(external_id=""),
                 name="customer_unique_external_id",
             ),
             models.CheckConstraint(
@@ -146,7 +151,8 @@ class Consent(models.Model):
         ordering = ["kind", "-granted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "kind"], condition=Q(withdrawn_at__isnull=True),
+                fields=["customer", "kind"],
+                condition=Q(withdrawn_at__isnull=True),
                 name="consent_one_active_per_kind",
             ),
         ]

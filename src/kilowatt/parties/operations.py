@@ -71,8 +71,11 @@ def address_clean(*, data: AddressData, errors: FieldErrors, prefix: str) -> Add
     if postal_code and data.country.upper() == "PL":
         postal_code = errors.check(f"{prefix}postal_code", postal_code_pl_validate, postal_code)
     return AddressData(
-        street=data.street.strip(), building_number=data.building_number.strip(),
-        apartment_number=data.apartment_number.strip(), postal_code=postal_code, city=data.city.strip(),
+        street=data.street.strip(),
+        building_number=data.building_number.strip(),
+        apartment_number=data.apartment_number.strip(),
+        postal_code=postal_code,
+        city=data.city.strip(),
         country=data.country.upper() or "PL",
     )
 
@@ -103,7 +106,8 @@ def customer_clean(*, company: Company, data: CustomerData, existing: Customer |
     address = address_clean(data=data.address, errors=errors, prefix="address.")
     correspondence = (
         address_clean(data=data.correspondence_address, errors=errors, prefix="correspondence_address.")
-        if data.correspondence_address else None
+        if data.correspondence_address
+        else None
     )
     others = Customer.objects.filter(company=company).exclude(pk=existing.pk if existing else None)
     if pesel and not errors.has("pesel") and others.filter(pesel=pesel).exists():
@@ -114,11 +118,22 @@ def customer_clean(*, company: Company, data: CustomerData, existing: Customer |
         errors.add("external_id", _("A customer with this external id already exists."), code="duplicate")
     errors.raise_if_any()
     return CustomerData(
-        kind=data.kind, address=address, correspondence_address=correspondence,
-        first_name=data.first_name.strip(), last_name=data.last_name.strip(),
-        business_name=data.business_name.strip(), pesel=pesel, nip=nip, regon=regon, krs=krs,
-        email=email, phone=phone, preferred_channel=data.preferred_channel, language=data.language,
-        segment=data.segment, external_id=data.external_id.strip(),
+        kind=data.kind,
+        address=address,
+        correspondence_address=correspondence,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        business_name=data.business_name.strip(),
+        pesel=pesel,
+        nip=nip,
+        regon=regon,
+        krs=krs,
+        email=email,
+        phone=phone,
+        preferred_channel=data.preferred_channel,
+        language=data.language,
+        segment=data.segment,
+        external_id=data.external_id.strip(),
     )
 
 
@@ -145,23 +160,35 @@ def customer_create(
     clean = customer_clean(company=company, data=data)
     address = Address.objects.create(**asdict(clean.address))
     correspondence = (
-        Address.objects.create(**asdict(clean.correspondence_address)) if clean.correspondence_address else None
+        Address.objects.create(**asdict(clean.correspondence_address))
+        if clean.correspondence_address
+        else None
     )
     customer = Customer(
         company=company,
         number=number_series_next(company=company, document_type="customer", year=now.year),
-        address=address, correspondence_address=correspondence, created_at=now, updated_at=now,
+        address=address,
+        correspondence_address=correspondence,
+        created_at=now,
+        updated_at=now,
         **_customer_fields(clean),
     )
     customer.search_text = customer_search_text(customer=customer, address=address)
     customer.save()
     audit_record(
-        company=company, instance=customer, action=AuditEntry.Action.CREATED, before=None,
-        after=_customer_snapshot(customer), actor=actor, at=now,
+        company=company,
+        instance=customer,
+        action=AuditEntry.Action.CREATED,
+        before=None,
+        after=_customer_snapshot(customer),
+        actor=actor,
+        at=now,
     )
     event_record(
-        company=company, name="parties.customer.created-v1",
-        payload={"customer_id": customer.pk, "number": customer.number}, occurred_at=now,
+        company=company,
+        name="parties.customer.created-v1",
+        payload={"customer_id": customer.pk, "number": customer.number},
+        occurred_at=now,
     )
     return customer
 
@@ -205,8 +232,13 @@ def customer_update(
     customer.updated_at = now
     customer.save()
     audit_record(
-        company=customer.company, instance=customer, action=AuditEntry.Action.UPDATED, before=before,
-        after=_customer_snapshot(customer), actor=actor, at=now,
+        company=customer.company,
+        instance=customer,
+        action=AuditEntry.Action.UPDATED,
+        before=before,
+        after=_customer_snapshot(customer),
+        actor=actor,
+        at=now,
     )
     return customer
 
@@ -232,13 +264,22 @@ def contact_add(
     phone = errors.check("phone", phone_normalise, data.phone) if data.phone.strip() else ""
     errors.raise_if_any()
     contact = ContactPerson.objects.create(
-        customer=customer, first_name=data.first_name.strip(), last_name=data.last_name.strip(),
-        role=data.role, email=email, phone=phone, is_signing_person=data.is_signing_person,
+        customer=customer,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        role=data.role,
+        email=email,
+        phone=phone,
+        is_signing_person=data.is_signing_person,
     )
     audit_record(
-        company=customer.company, instance=customer, action=AuditEntry.Action.UPDATED, before={},
+        company=customer.company,
+        instance=customer,
+        action=AuditEntry.Action.UPDATED,
+        before={},
         after={"contact_added": str(contact) + (" (signing)" if contact.is_signing_person else "")},
-        actor=actor, at=now,
+        actor=actor,
+        at=now,
     )
     return contact
 
@@ -257,8 +298,13 @@ def consent_grant(
         return active
     consent = Consent.objects.create(customer=customer, kind=kind, source=source, granted_at=now)
     audit_record(
-        company=customer.company, instance=customer, action=AuditEntry.Action.UPDATED,
-        before={f"consent.{kind}": None}, after={f"consent.{kind}": f"granted ({source})"}, actor=actor, at=now,
+        company=customer.company,
+        instance=customer,
+        action=AuditEntry.Action.UPDATED,
+        before={f"consent.{kind}": None},
+        after={f"consent.{kind}": f"granted ({source})"},
+        actor=actor,
+        at=now,
     )
     return consent
 
@@ -267,15 +313,22 @@ def consent_grant(
 def consent_withdraw(
     *, customer: Customer, kind: str, actor: AbstractBaseUser | None, now: datetime
 ) -> Consent | None:
-    active = Consent.objects.select_for_update().filter(
-        customer=customer, kind=kind, withdrawn_at__isnull=True
-    ).first()
+    active = (
+        Consent.objects.select_for_update()
+        .filter(customer=customer, kind=kind, withdrawn_at__isnull=True)
+        .first()
+    )
     if active is None:
         return None
     active.withdrawn_at = now
     active.save(update_fields=["withdrawn_at"])
     audit_record(
-        company=customer.company, instance=customer, action=AuditEntry.Action.UPDATED,
-        before={f"consent.{kind}": "granted"}, after={f"consent.{kind}": "withdrawn"}, actor=actor, at=now,
+        company=customer.company,
+        instance=customer,
+        action=AuditEntry.Action.UPDATED,
+        before={f"consent.{kind}": "granted"},
+        after={f"consent.{kind}": "withdrawn"},
+        actor=actor,
+        at=now,
     )
     return active

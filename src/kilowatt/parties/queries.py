@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from django.db.models import Q, QuerySet
@@ -40,10 +41,8 @@ def customers_search(*, company: Company, text: str, limit: int = 20) -> list[Cu
         return list(base.filter(email=text.lower())[:limit])
     if digits.isdigit() or digits.startswith("+"):
         condition = Q(nip=digits) | Q(pesel=digits) | Q(number=text)
-        try:
+        with contextlib.suppress(InvalidIdentifier):  # not every digit string is a phone number
             condition |= Q(phone=phone_normalise(text))
-        except InvalidIdentifier:
-            pass
         return list(base.filter(condition)[:limit])
     exact_number = list(base.filter(number=text.upper())[:1])
     if exact_number:

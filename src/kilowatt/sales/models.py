@@ -32,17 +32,25 @@ BILLING_CYCLES = [(1, _("monthly")), (2, _("every 2 months")), (6, _("every 6 mo
 class Contract(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="contracts")
     number = models.CharField(_("contract number"), max_length=40)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=ContractKind.choices)
-    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="contracts")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="contracts"
+    )
     price_list = models.ForeignKey(
         PriceList, verbose_name=_("price list"), on_delete=models.PROTECT, related_name="contracts"
     )
-    status = models.CharField(_("status"), max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT
+    )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     start_date = models.DateField(_("supply from"))
     end_date = models.DateField(_("supply until (excluded)"), null=True, blank=True)
-    billing_cycle_months = models.PositiveSmallIntegerField(_("billing cycle"), choices=BILLING_CYCLES, default=2)
+    billing_cycle_months = models.PositiveSmallIntegerField(
+        _("billing cycle"), choices=BILLING_CYCLES, default=2
+    )
     payment_term_days = models.PositiveSmallIntegerField(_("payment term (days)"), default=14)
     notice_period_days = models.PositiveSmallIntegerField(_("notice period (days)"), default=30)
     early_termination_fee = models.DecimalField(
@@ -58,9 +66,12 @@ class Contract(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="contract_unique_number"),
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")), name="contract_end_after_start"
+                condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
+                name="contract_end_after_start",
             ),
-            models.CheckConstraint(condition=Q(billing_cycle_months__in=[1, 2, 6, 12]), name="contract_billing_cycle"),
+            models.CheckConstraint(
+                condition=Q(billing_cycle_months__in=[1, 2, 6, 12]), name="contract_billing_cycle"
+            ),
             models.CheckConstraint(condition=Q(early_termination_fee__gte=0), name="contract_fee_nonneg"),
         ]
 
@@ -82,6 +93,7 @@ class ContractSupplyPoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contract", "supply_point"], name="contract_supply_point_unique"),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="contract_sp_period"
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="contract_sp_period",
             ),
         ]

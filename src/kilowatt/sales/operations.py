@@ -48,7 +48,9 @@ class ContractData:
 
 def contract_clean(*, company: Company, data: ContractData, existing: Contract | None = None) -> dict:
     errors = FieldErrors()
-    customer = Customer.objects.filter(company=company, pk=data.customer_id).first() if data.customer_id else None
+    customer = (
+        Customer.objects.filter(company=company, pk=data.customer_id).first() if data.customer_id else None
+    )
     if customer is None:
         errors.add("customer_id", _("Choose the customer."), code="required")
     if data.kind not in ContractKind.values:
@@ -57,7 +59,9 @@ def contract_clean(*, company: Company, data: ContractData, existing: Contract |
     if product is None:
         errors.add("product_id", _("Choose the product."), code="required")
     price_list = (
-        PriceList.objects.filter(company=company, pk=data.price_list_id).first() if data.price_list_id else None
+        PriceList.objects.filter(company=company, pk=data.price_list_id).first()
+        if data.price_list_id
+        else None
     )
     if price_list is None:
         errors.add("price_list_id", _("Choose the price list."), code="required")
@@ -81,9 +85,16 @@ def contract_clean(*, company: Company, data: ContractData, existing: Contract |
     elif customer is not None:
         for point in points:
             if point.customer_id != customer.pk:
-                errors.add("supply_point_ids", _("Supply point %(code)s belongs to another customer.") % {"code": point.code})
+                errors.add(
+                    "supply_point_ids",
+                    _("Supply point %(code)s belongs to another customer.") % {"code": point.code},
+                )
             elif product is not None and product.commodity and point.commodity != product.commodity:
-                errors.add("supply_point_ids", _("Supply point %(code)s takes another commodity than the product.") % {"code": point.code})
+                errors.add(
+                    "supply_point_ids",
+                    _("Supply point %(code)s takes another commodity than the product.")
+                    % {"code": point.code},
+                )
     if not errors.errors and data.start_date:
         overlapping = (
             ContractSupplyPoint.objects.filter(supply_point__in=points, contract__company=company)
@@ -104,10 +115,16 @@ def contract_clean(*, company: Company, data: ContractData, existing: Contract |
             )
     errors.raise_if_any()
     return {
-        "customer": customer, "kind": data.kind, "product": product, "price_list": price_list,
-        "start_date": data.start_date, "end_date": data.end_date,
-        "billing_cycle_months": data.billing_cycle_months, "payment_term_days": data.payment_term_days,
-        "notice_period_days": data.notice_period_days, "early_termination_fee": data.early_termination_fee,
+        "customer": customer,
+        "kind": data.kind,
+        "product": product,
+        "price_list": price_list,
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "billing_cycle_months": data.billing_cycle_months,
+        "payment_term_days": data.payment_term_days,
+        "notice_period_days": data.notice_period_days,
+        "early_termination_fee": data.early_termination_fee,
         "points": points,
     }
 
@@ -116,7 +133,9 @@ def _snapshot(contract: Contract) -> dict:
     snapshot = model_snapshot(contract)
     for key in ("created_at", "updated_at"):
         snapshot.pop(key, None)
-    snapshot["supply_points"] = sorted(contract.supply_point_links.values_list("supply_point__code", flat=True))
+    snapshot["supply_points"] = sorted(
+        contract.supply_point_links.values_list("supply_point__code", flat=True)
+    )
     return snapshot
 
 
@@ -124,8 +143,11 @@ def _link_points(contract: Contract, points: list[SupplyPoint]) -> None:
     contract.supply_point_links.exclude(supply_point__in=points).delete()
     linked = set(contract.supply_point_links.values_list("supply_point_id", flat=True))
     ContractSupplyPoint.objects.bulk_create(
-        ContractSupplyPoint(contract=contract, supply_point=p, valid_from=contract.start_date, valid_to=contract.end_date)
-        for p in points if p.pk not in linked
+        ContractSupplyPoint(
+            contract=contract, supply_point=p, valid_from=contract.start_date, valid_to=contract.end_date
+        )
+        for p in points
+        if p.pk not in linked
     )
     contract.supply_point_links.update(valid_from=contract.start_date, valid_to=contract.end_date)
 
@@ -138,16 +160,26 @@ def contract_create(
     fields = contract_clean(company=company, data=data)
     points = fields.pop("points")
     contract = Contract.objects.create(
-        company=company, number=number_series_next(company=company, document_type="contract", year=now.year),
-        status=ContractStatus.DRAFT, created_at=now, updated_at=now, **fields,
+        company=company,
+        number=number_series_next(company=company, document_type="contract", year=now.year),
+        status=ContractStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+        **fields,
     )
     _link_points(contract, points)
     audit_record(
-        company=company, instance=contract, action=AuditEntry.Action.CREATED, before=None,
-        after=_snapshot(contract), actor=actor, at=now,
+        company=company,
+        instance=contract,
+        action=AuditEntry.Action.CREATED,
+        before=None,
+        after=_snapshot(contract),
+        actor=actor,
+        at=now,
     )
     event_record(
-        company=company, name="sales.contract.created-v1",
+        company=company,
+        name="sales.contract.created-v1",
         payload={"contract_id": contract.pk, "number": contract.number, "customer_id": contract.customer_id},
         occurred_at=now,
     )
@@ -161,7 +193,9 @@ def contract_update(
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status not in (ContractStatus.DRAFT,):
         raise ValidationFailed.single(
-            "status", _("Only a draft can be edited; a signed contract changes by an annex."), code="not_draft"
+            "status",
+            _("Only a draft can be edited; a signed contract changes by an annex."),
+            code="not_draft",
         )
     before = _snapshot(contract)
     fields = contract_clean(company=contract.company, data=data, existing=contract)
@@ -174,8 +208,13 @@ def contract_update(
     contract.save()
     _link_points(contract, points)
     audit_record(
-        company=contract.company, instance=contract, action=AuditEntry.Action.UPDATED, before=before,
-        after=_snapshot(contract), actor=actor, at=now,
+        company=contract.company,
+        instance=contract,
+        action=AuditEntry.Action.UPDATED,
+        before=before,
+        after=_snapshot(contract),
+        actor=actor,
+        at=now,
     )
     return contract
 
@@ -191,7 +230,8 @@ def contract_change_status(
             "status",
             _("A contract cannot go from %(current)s to %(new)s.")
             % {"current": contract.get_status_display(), "new": ContractStatus(status).label}
-            if status in ContractStatus.values else _("Unknown status."),
+            if status in ContractStatus.values
+            else _("Unknown status."),
             code="invalid_transition",
         )
     before = {"status": contract.status}
@@ -201,11 +241,18 @@ def contract_change_status(
     contract.updated_at = now
     contract.save()
     audit_record(
-        company=contract.company, instance=contract, action=AuditEntry.Action.UPDATED, before=before,
-        after={"status": status}, actor=actor, at=now,
+        company=contract.company,
+        instance=contract,
+        action=AuditEntry.Action.UPDATED,
+        before=before,
+        after={"status": status},
+        actor=actor,
+        at=now,
     )
     event_record(
-        company=contract.company, name=f"sales.contract.{status}-v1",
-        payload={"contract_id": contract.pk, "number": contract.number, "on_date": on_date}, occurred_at=now,
+        company=contract.company,
+        name=f"sales.contract.{status}-v1",
+        payload={"contract_id": contract.pk, "number": contract.number, "on_date": on_date},
+        occurred_at=now,
     )
     return contract

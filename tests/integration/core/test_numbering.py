@@ -15,7 +15,10 @@ def test_numbers_follow_each_other_per_company_type_and_year(company, other_comp
         other = number_series_next(company=other_company, document_type="invoice", year=2026)
         next_year = number_series_next(company=company, document_type="invoice", year=2027)
     assert (first, second, other, next_year) == (
-        "FV/000001/2026", "FV/000002/2026", "FV/000001/2026", "FV/000001/2027"
+        "FV/000001/2026",
+        "FV/000002/2026",
+        "FV/000001/2026",
+        "FV/000001/2027",
     )
 
 

@@ -22,16 +22,24 @@ def test_supply_point_gets_its_capacity_fee_band(company, now):
     point = factories.supply_point(company, customer, now, annual_consumption_kwh="2200")
     assert point.consumption_band == "capacity-1200-2800"
     data = factories.supply_point_data(code=point.code, annual_consumption_kwh="450")
-    assert supply_point_update(supply_point=point, data=data, actor=None, now=now).consumption_band == "capacity-lt500"
+    assert (
+        supply_point_update(supply_point=point, data=data, actor=None, now=now).consumption_band
+        == "capacity-lt500"
+    )
 
 
 @pytest.mark.django_db
 def test_gas_point_gets_its_w_group_band(company, now):
     customer = factories.customer(company, now)
     point = factories.supply_point(
-        company, customer, now, code=factories.ppg_code(), commodity="gas",
+        company,
+        customer,
+        now,
+        code=factories.ppg_code(),
+        commodity="gas",
         dso_id=Dso.objects.get(code="psg").pk,
-        tariff_group_id=TariffGroup.objects.get(code="W-2.1").pk, annual_consumption_kwh=Decimal("9000"),
+        tariff_group_id=TariffGroup.objects.get(code="W-2.1").pk,
+        annual_consumption_kwh=Decimal("9000"),
     )
     assert point.consumption_band == "gas-W2"
 
@@ -58,8 +66,12 @@ def test_tariff_group_must_match_commodity_and_numbers_must_be_numbers(company, 
     customer = factories.customer(company, now)
     with pytest.raises(ValidationFailed) as caught:
         factories.supply_point(
-            company, customer, now, tariff_group_id=TariffGroup.objects.get(code="W-1.1").pk,
-            annual_consumption_kwh="abc", phases=2,
+            company,
+            customer,
+            now,
+            tariff_group_id=TariffGroup.objects.get(code="W-1.1").pk,
+            annual_consumption_kwh="abc",
+            phases=2,
         )
     assert {e.field for e in caught.value.errors} == {"tariff_group_id", "annual_consumption_kwh", "phases"}
 
@@ -69,20 +81,31 @@ def test_meter_install_history(company, now):
     customer = factories.customer(company, now)
     point = factories.supply_point(company, customer, now)
     registers = [RegisterData(code="1.8.1", zone="peak"), RegisterData(code="1.8.2", zone="offpeak")]
-    old = meter_create(company=company, serial_number="A1", commodity="electricity", registers=registers,
-                       actor=None, now=now)
-    new = meter_create(company=company, serial_number="B2", commodity="electricity", registers=registers,
-                       actor=None, now=now)
+    old = meter_create(
+        company=company, serial_number="A1", commodity="electricity", registers=registers, actor=None, now=now
+    )
+    new = meter_create(
+        company=company, serial_number="B2", commodity="electricity", registers=registers, actor=None, now=now
+    )
     meter_install(meter=old, supply_point=point, installed_on=date(2020, 1, 1), actor=None, now=now)
     with pytest.raises(ValidationFailed):
         meter_install(meter=new, supply_point=point, installed_on=date(2019, 1, 1), actor=None, now=now)
     meter_install(meter=new, supply_point=point, installed_on=date(2026, 2, 1), actor=None, now=now)
     history = list(MeterInstallation.objects.filter(supply_point=point).order_by("installed_on"))
-    assert [(i.meter.serial_number, i.removed_on) for i in history] == [("A1", date(2026, 2, 1)), ("B2", None)]
+    assert [(i.meter.serial_number, i.removed_on) for i in history] == [
+        ("A1", date(2026, 2, 1)),
+        ("B2", None),
+    ]
     meter_remove(installation=history[1], removed_on=date(2026, 5, 1), actor=None, now=now)
     with pytest.raises(ValidationFailed):
-        meter_create(company=company, serial_number="A1", commodity="electricity", registers=registers,
-                     actor=None, now=now)
+        meter_create(
+            company=company,
+            serial_number="A1",
+            commodity="electricity",
+            registers=registers,
+            actor=None,
+            now=now,
+        )
 
 
 @pytest.mark.django_db

@@ -23,17 +23,25 @@ def test_person_is_created_with_normalised_data_and_a_number(company, now):
     customer = customer_create(
         company=company,
         data=factories.person_data(pesel="440514 01359", phone="601-234-567", email="Jan@Example.PL"),
-        actor=None, now=now,
+        actor=None,
+        now=now,
     )
     assert customer.number == "K/000001/2026"
-    assert (customer.pesel, customer.phone, customer.email) == ("44051401359", "+48601234567", "jan@example.pl")
+    assert (customer.pesel, customer.phone, customer.email) == (
+        "44051401359",
+        "+48601234567",
+        "jan@example.pl",
+    )
     assert customer.search_text == "jan kowalski warszawa jan@example.pl"
 
 
 @pytest.mark.django_db
 def test_every_bad_field_is_named_and_nothing_is_stored(company, now):
     data = factories.person_data(
-        pesel="44051401358", nip="5260250275", address=factories.address(postal_code="0095"), email="nope",
+        pesel="44051401358",
+        nip="5260250275",
+        address=factories.address(postal_code="0095"),
+        email="nope",
     )
     with pytest.raises(ValidationFailed) as caught:
         customer_create(company=company, data=data, actor=None, now=now)
@@ -64,13 +72,20 @@ def test_same_pesel_twice_in_one_company_is_refused_but_allowed_in_another(compa
 @pytest.mark.django_db
 def test_update_keeps_own_identifiers_and_refuses_a_bad_one_without_change(company, now):
     customer = factories.customer(company, now, pesel="44051401359")
-    customer_update(customer=customer, data=factories.person_data(pesel="44051401359", address=factories.address(city="Gdańsk")),
-                    actor=None, now=now)
+    customer_update(
+        customer=customer,
+        data=factories.person_data(pesel="44051401359", address=factories.address(city="Gdańsk")),
+        actor=None,
+        now=now,
+    )
     with pytest.raises(ValidationFailed):
         customer_update(
-            customer=customer, data=factories.person_data(pesel="44051401359", first_name="Piotr",
-                                                          address=factories.address(postal_code="x")),
-            actor=None, now=now,
+            customer=customer,
+            data=factories.person_data(
+                pesel="44051401359", first_name="Piotr", address=factories.address(postal_code="x")
+            ),
+            actor=None,
+            now=now,
         )
     customer.refresh_from_db()
     assert customer.first_name == "Jan"
@@ -80,19 +95,24 @@ def test_update_keeps_own_identifiers_and_refuses_a_bad_one_without_change(compa
 def test_contacts_and_consents(company, now):
     customer = customer_create(company=company, data=factories.business_data(), actor=None, now=now)
     signer = contact_add(
-        customer=customer, data=ContactData(first_name="Ewa", last_name="Nowak", is_signing_person=True),
-        actor=None, now=now,
+        customer=customer,
+        data=ContactData(first_name="Ewa", last_name="Nowak", is_signing_person=True),
+        actor=None,
+        now=now,
     )
     assert signer.is_signing_person
     with pytest.raises(ValidationFailed) as caught:
-        contact_add(customer=customer, data=ContactData(first_name="", last_name="X", phone="12"), actor=None, now=now)
+        contact_add(
+            customer=customer, data=ContactData(first_name="", last_name="X", phone="12"), actor=None, now=now
+        )
     assert fields_of(caught.value) == {"first_name", "phone"}
     first = consent_grant(customer=customer, kind="marketing", source="web form", actor=None, now=now)
     assert consent_grant(customer=customer, kind="marketing", source="phone", actor=None, now=now) == first
     consent_withdraw(customer=customer, kind="marketing", actor=None, now=now)
     consent_grant(customer=customer, kind="marketing", source="phone", actor=None, now=now)
     assert list(Consent.objects.filter(customer=customer).values_list("source", "withdrawn_at")) in (
-        [("phone", None), ("web form", now)], [("web form", now), ("phone", None)],
+        [("phone", None), ("web form", now)],
+        [("web form", now), ("phone", None)],
     )
 
 
@@ -100,6 +120,13 @@ def test_contacts_and_consents(company, now):
 def test_search_by_every_identifier_stays_in_the_company(company, other_company, now):
     customer = factories.customer(company, now, pesel="44051401359", last_name="Łukasiewicz")
     factories.customer(other_company, now, pesel="44051401359", last_name="Łukasiewicz")
-    for text in ["44051401359", "lukasiew", "Łukasiewicz", "+48 601 234 567", "jan@example.pl", customer.number]:
+    for text in [
+        "44051401359",
+        "lukasiew",
+        "Łukasiewicz",
+        "+48 601 234 567",
+        "jan@example.pl",
+        customer.number,
+    ]:
         assert customers_search(company=company, text=text) == [customer], text
     assert customers_search(company=company, text="Zieliński") == []
