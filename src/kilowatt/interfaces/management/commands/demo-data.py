@@ -1,0 +1,41 @@
+"""kilowatt demo-data --customers N: realistic Polish demo data for a demo company."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from kilowatt.core.clock import system_clock
+from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
+from kilowatt.parties.models import Customer
+
+
+class Command(BaseCommand):
+    help = "Generate demo companies, staff logins, customers, supply points, meters and contracts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=500)
+        parser.add_argument("--company", default="demo", help="code of the company to fill (created if missing)")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when the company has customers")
+        parser.add_argument("--batch-size", type=int, default=5000)
+
+    def handle(self, *args, customers, company, seed, if_empty, batch_size, **options):
+        target = demo_company_ensure(code=company)
+        staff_ensure(company=target)
+        if company == "demo":
+            north = demo_company_ensure(code="north")
+            staff_ensure(company=north, prefix="north-")
+            if not Customer.objects.filter(company=north).exists():
+                demo_data_generate(company=north, customers=max(customers // 10, 5), seed=seed + 1,
+                                   now=system_clock.now())
+        if if_empty and Customer.objects.filter(company=target).exists():
+            self.stdout.write(f"{target.name} already has customers: nothing generated.")
+            return
+        started = time.perf_counter()
+        result = demo_data_generate(company=target, customers=customers, seed=seed, now=system_clock.now(),
+                                    batch_size=batch_size)
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"{target.name}: {result.customers} customers, {result.supply_points} supply points, "
+            f"{result.contracts} contracts in {elapsed:.1f} s"
+        )
