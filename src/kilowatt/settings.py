@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs page from local static files, not a CDN
     "kilowatt.core",
     "kilowatt.territories.pl.apps.PolandConfig",
     "kilowatt.territories.cz.apps.CzechiaConfig",

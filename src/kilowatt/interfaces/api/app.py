@@ -1,11 +1,21 @@
-"""The REST API under /api/v1 (django-ninja); routers per domain are added here."""
+"""The REST API under /api/v1 (django-ninja): token or session auth; errors as {code, message, field}."""
 
 from ninja import NinjaAPI
+
+from kilowatt.interfaces.api import contracts, customers, network
+from kilowatt.interfaces.api.auth import StaffSessionAuth, TokenAuth
+from kilowatt.interfaces.api.errors import install_error_handlers
 
 api = NinjaAPI(
     title="Kilowatt API",
     version="1",
+    description="Customers, supply points, meters, contracts and the catalog of an energy retailer.",
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    auth=[TokenAuth(), StaffSessionAuth()],
 )
+install_error_handlers(api)
+api.add_router("", customers.router)
+api.add_router("", network.router)
+api.add_router("", contracts.router)

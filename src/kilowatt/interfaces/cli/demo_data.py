@@ -39,19 +39,39 @@ from kilowatt.sales.models import Contract, ContractStatus, ContractSupplyPoint
 
 DEMO_PASSWORD = "kilowatt-demo"
 DEMO_STAFF = [
-    ("admin", Role.ADMIN), ("backoffice", Role.BACK_OFFICE), ("sales", Role.SALES_MANAGER),
-    ("billing", Role.BILLING), ("finance", Role.FINANCE), ("collections", Role.COLLECTIONS),
+    ("admin", Role.ADMIN),
+    ("backoffice", Role.BACK_OFFICE),
+    ("sales", Role.SALES_MANAGER),
+    ("billing", Role.BILLING),
+    ("finance", Role.FINANCE),
+    ("collections", Role.COLLECTIONS),
     ("callcentre", Role.CALL_CENTRE),
 ]
 COMPANIES = {
     "demo": ("Kilowatt Demo Energia S.A.", "5261040828"),
     "north": ("Energia Północ Sp. z o.o.", "7740001454"),
 }
-ELECTRICITY_DSOS = ["pge-dystrybucja", "tauron-dystrybucja", "enea-operator", "energa-operator", "stoen-operator"]
-REGISTERS = {"all": ["1.8.0"], "peak": ["1.8.1"], "offpeak": ["1.8.2"], "peak_morning": ["1.8.1"],
-             "peak_afternoon": ["1.8.3"]}
-OBIS_BY_ZONE = {"all": "1.8.0", "peak": "1.8.1", "offpeak": "1.8.2", "peak_morning": "1.8.1",
-                "peak_afternoon": "1.8.3"}
+ELECTRICITY_DSOS = [
+    "pge-dystrybucja",
+    "tauron-dystrybucja",
+    "enea-operator",
+    "energa-operator",
+    "stoen-operator",
+]
+REGISTERS = {
+    "all": ["1.8.0"],
+    "peak": ["1.8.1"],
+    "offpeak": ["1.8.2"],
+    "peak_morning": ["1.8.1"],
+    "peak_afternoon": ["1.8.3"],
+}
+OBIS_BY_ZONE = {
+    "all": "1.8.0",
+    "peak": "1.8.1",
+    "offpeak": "1.8.2",
+    "peak_morning": "1.8.1",
+    "peak_afternoon": "1.8.3",
+}
 
 
 @dataclass
@@ -79,28 +99,55 @@ def _offer_catalog(company: Company) -> dict[str, tuple[Product, PriceList]]:
     groups = {g.code: g for g in TariffGroup.objects.filter(country="PL")}
     offers = {}
     specs = [
-        ("prad-stala-cena", "Prąd Stała Cena 2026", "electricity",
-         [("energy", "all", "G11", "0.4950"), ("energy", "peak", "G12", "0.5590"),
-          ("energy", "offpeak", "G12", "0.3790"), ("energy", "peak", "G12w", "0.5690"),
-          ("energy", "offpeak", "G12w", "0.3890"), ("handling_fee", "", None, "9.99")]),
-        ("prad-biznes", "Prąd dla Firm 2026", "electricity",
-         [("energy", "all", "C11", "0.6150"), ("energy", "all", "C21", "0.5890"),
-          ("handling_fee", "", None, "29.00")]),
-        ("gaz-dom", "Gaz dla Domu 2026", "gas",
-         [("fuel", "all", None, "0.2390"), ("subscription", "", None, "8.50")]),
+        (
+            "prad-stala-cena",
+            "Prąd Stała Cena 2026",
+            "electricity",
+            [
+                ("energy", "all", "G11", "0.4950"),
+                ("energy", "peak", "G12", "0.5590"),
+                ("energy", "offpeak", "G12", "0.3790"),
+                ("energy", "peak", "G12w", "0.5690"),
+                ("energy", "offpeak", "G12w", "0.3890"),
+                ("handling_fee", "", None, "9.99"),
+            ],
+        ),
+        (
+            "prad-biznes",
+            "Prąd dla Firm 2026",
+            "electricity",
+            [
+                ("energy", "all", "C11", "0.6150"),
+                ("energy", "all", "C21", "0.5890"),
+                ("handling_fee", "", None, "29.00"),
+            ],
+        ),
+        (
+            "gaz-dom",
+            "Gaz dla Domu 2026",
+            "gas",
+            [("fuel", "all", None, "0.2390"), ("subscription", "", None, "8.50")],
+        ),
     ]
     for code, name, commodity, components in specs:
         product, _ = Product.objects.get_or_create(
             company=company, code=code, defaults={"name": name, "commodity": commodity}
         )
         price_list, created = PriceList.objects.get_or_create(
-            company=company, code=f"{code}-2026",
+            company=company,
+            code=f"{code}-2026",
             defaults={"product": product, "name": name, "valid_from": date(2026, 1, 1)},
         )
         if created:
             PriceComponent.objects.bulk_create(
-                PriceComponent(price_list=price_list, kind=kind, zone=zone, unit="kWh" if zone else "month",
-                               tariff_group=groups.get(group) if group else None, unit_price=Decimal(price))
+                PriceComponent(
+                    price_list=price_list,
+                    kind=kind,
+                    zone=zone,
+                    unit="kWh" if zone else "month",
+                    tariff_group=groups.get(group) if group else None,
+                    unit_price=Decimal(price),
+                )
                 for kind, zone, group, price in components
             )
         offers[code] = (product, price_list)
@@ -109,7 +156,9 @@ def _offer_catalog(company: Company) -> dict[str, tuple[Product, PriceList]]:
 
 def _valid_pesel(fake: Faker, rng: random.Random, used: set[str]) -> str:
     while True:
-        value = fake.pesel(date_of_birth=datetime(rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28)))
+        value = fake.pesel(
+            date_of_birth=datetime(rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        )
         if pesel_module.is_valid(value) and value not in used:
             used.add(value)
             return value
@@ -131,12 +180,16 @@ def _valid_regon(rng: random.Random) -> str:
 def _next_numbers(company: Company, document_type: str, year: int, count: int) -> list[str]:
     """Reserve ``count`` consecutive numbers of a series (inside the caller's transaction)."""
     series, _ = NumberSeries.objects.select_for_update().get_or_create(
-        company=company, document_type=document_type, year=year,
+        company=company,
+        document_type=document_type,
+        year=year,
         defaults={"prefix": {"customer": "K", "contract": "UM"}[document_type]},
     )
     first = series.next_number
     NumberSeries.objects.filter(pk=series.pk).update(next_number=first + count)
-    return [series.pattern.format(prefix=series.prefix, number=n, year=year) for n in range(first, first + count)]
+    return [
+        series.pattern.format(prefix=series.prefix, number=n, year=year) for n in range(first, first + count)
+    ]
 
 
 class DemoGenerator:
@@ -157,15 +210,25 @@ class DemoGenerator:
 
     def _address(self) -> Address:
         return Address(
-            street=self.fake.street_name(), building_number=str(self.rng.randint(1, 180)),
+            street=self.fake.street_name(),
+            building_number=str(self.rng.randint(1, 180)),
             apartment_number=str(self.rng.randint(1, 90)) if self.rng.random() < 0.5 else "",
-            postal_code=self.fake.postcode(), city=self.fake.city(),
+            postal_code=self.fake.postcode(),
+            city=self.fake.city(),
         )
 
     def _band(self, commodity: str, household: bool, annual: Decimal) -> str:
-        band = consumption_band_for(
-            country="PL", commodity=commodity, household=household, annual_kwh=annual, on_date=self.now.date()
-        ) if len(self.bands) > 50 else self._band_in_memory(commodity, household, annual)
+        band = (
+            consumption_band_for(
+                country="PL",
+                commodity=commodity,
+                household=household,
+                annual_kwh=annual,
+                on_date=self.now.date(),
+            )
+            if len(self.bands) > 50
+            else self._band_in_memory(commodity, household, annual)
+        )
         return band.code if band else ""
 
     def _band_in_memory(self, commodity: str, household: bool, annual: Decimal):
@@ -173,8 +236,12 @@ class DemoGenerator:
         for band in sorted(self.bands, key=lambda b: (not b.households_only, b.valid_from), reverse=False):
             if band.commodity != commodity or (band.households_only and not household):
                 continue
-            if band.valid_from <= day and (band.valid_to is None or band.valid_to > day) and \
-                    band.lower_kwh <= annual and (band.upper_kwh is None or annual < band.upper_kwh):
+            if (
+                band.valid_from <= day
+                and (band.valid_to is None or band.valid_to > day)
+                and band.lower_kwh <= annual
+                and (band.upper_kwh is None or annual < band.upper_kwh)
+            ):
                 return band
         return None
 
@@ -182,14 +249,22 @@ class DemoGenerator:
         address = self._address()
         if business:
             customer = Customer(
-                company=self.company, number=number, kind="business", business_name=self.fake.company(),
-                nip=_valid_nip(self.fake, self.used_nip), regon=_valid_regon(self.rng),
+                company=self.company,
+                number=number,
+                kind="business",
+                business_name=self.fake.company(),
+                nip=_valid_nip(self.fake, self.used_nip),
+                regon=_valid_regon(self.rng),
                 email=f"biuro{number.split('/')[1]}@{self.fake.free_email_domain()}",
             )
         else:
             first, last = self.fake.first_name(), self.fake.last_name()
             customer = Customer(
-                company=self.company, number=number, kind="person", first_name=first, last_name=last,
+                company=self.company,
+                number=number,
+                kind="person",
+                first_name=first,
+                last_name=last,
                 pesel=_valid_pesel(self.fake, self.rng, self.used_pesel),
                 email=f"{self.fake.user_name()}{number.split('/')[1]}@{self.fake.free_email_domain()}",
             )
@@ -217,16 +292,27 @@ class DemoGenerator:
             group, dso, code = self.groups[("gas", group_code)], self.dsos["psg"], self._ppg()
         else:
             annual = Decimal(self.rng.randint(8000, 60000) if business else self.rng.randint(300, 6000))
-            group_code = self.rng.choice(["C11", "C11", "C21"] if business else ["G11", "G11", "G11", "G12", "G12w"])
+            group_code = self.rng.choice(
+                ["C11", "C11", "C21"] if business else ["G11", "G11", "G11", "G12", "G12w"]
+            )
             dso = self.dsos[self.rng.choice(ELECTRICITY_DSOS)]
             group, code = self.groups[("electricity", group_code)], self._ppe(dso)
         return SupplyPoint(
-            company=self.company, customer=customer, code=code, commodity="gas" if gas else "electricity",
-            country="PL", dso=dso, tariff_group=group, annual_consumption_kwh=annual,
+            company=self.company,
+            customer=customer,
+            code=code,
+            commodity="gas" if gas else "electricity",
+            country="PL",
+            dso=dso,
+            tariff_group=group,
+            annual_consumption_kwh=annual,
             consumption_band=self._band(group.commodity, group.is_household, annual),
             contracted_capacity_kw=Decimal(self.rng.choice([14, 16, 21, 40, 60])) if not gas else None,
-            phases=None if gas else self.rng.choice([1, 3, 3]), status=SupplyPointStatus.ACTIVE,
-            address=address, created_at=self.now, updated_at=self.now,
+            phases=None if gas else self.rng.choice([1, 3, 3]),
+            status=SupplyPointStatus.ACTIVE,
+            address=address,
+            created_at=self.now,
+            updated_at=self.now,
         )
 
     @transaction.atomic
@@ -247,8 +333,12 @@ class DemoGenerator:
         for customer, address in zip(customers, addresses, strict=True):
             kinds = [False] + ([True] if self.rng.random() < 0.12 else [])
             for gas in kinds:
-                point_address = Address(**{f: getattr(address, f) for f in
-                                           ("street", "building_number", "apartment_number", "postal_code", "city")})
+                point_address = Address(
+                    **{
+                        f: getattr(address, f)
+                        for f in ("street", "building_number", "apartment_number", "postal_code", "city")
+                    }
+                )
                 point_addresses.append(point_address)
                 points.append(self._point(customer, point_address, gas))
         Address.objects.bulk_create(point_addresses, batch_size=2000)
@@ -263,20 +353,28 @@ class DemoGenerator:
     def _meters(self, points: list[SupplyPoint]) -> None:
         meters, registers, installations = [], [], []
         for point in points:
-            meter = Meter(company=self.company, serial_number=f"{self.meter_sequence:08d}",
-                          commodity=point.commodity, manufacturer=self.rng.choice(["Apator", "Landis+Gyr", "Itron"]),
-                          is_smart=self.rng.random() < 0.3)
+            meter = Meter(
+                company=self.company,
+                serial_number=f"{self.meter_sequence:08d}",
+                commodity=point.commodity,
+                manufacturer=self.rng.choice(["Apator", "Landis+Gyr", "Itron"]),
+                is_smart=self.rng.random() < 0.3,
+            )
             self.meter_sequence += 1
             meters.append(meter)
         Meter.objects.bulk_create(meters, batch_size=2000)
         for point, meter in zip(points, meters, strict=True):
             zones = point.tariff_group.zones or ["all"]
             unit = "m3" if point.commodity == "gas" else "kWh"
-            registers.extend(MeterRegister(meter=meter, code=OBIS_BY_ZONE.get(z, "1.8.0"), zone=z, unit=unit)
-                             for z in zones)
-            installations.append(MeterInstallation(
-                meter=meter, supply_point=point, installed_on=date(2015 + self.rng.randint(0, 9), 1, 1)
-            ))
+            registers.extend(
+                MeterRegister(meter=meter, code=OBIS_BY_ZONE.get(z, "1.8.0"), zone=z, unit=unit)
+                for z in zones
+            )
+            installations.append(
+                MeterInstallation(
+                    meter=meter, supply_point=point, installed_on=date(2015 + self.rng.randint(0, 9), 1, 1)
+                )
+            )
         MeterRegister.objects.bulk_create(registers, batch_size=5000)
         MeterInstallation.objects.bulk_create(installations, batch_size=2000)
 
@@ -284,16 +382,28 @@ class DemoGenerator:
         contacts, consents = [], []
         for customer, business in zip(customers, business_flags, strict=True):
             if business:
-                contacts.append(ContactPerson(
-                    customer=customer, first_name=self.fake.first_name(), last_name=self.fake.last_name(),
-                    role="board_member", email=f"zarzad@{customer.email.split('@')[1]}", is_signing_person=True,
-                ))
+                contacts.append(
+                    ContactPerson(
+                        customer=customer,
+                        first_name=self.fake.first_name(),
+                        last_name=self.fake.last_name(),
+                        role="board_member",
+                        email=f"zarzad@{customer.email.split('@')[1]}",
+                        is_signing_person=True,
+                    )
+                )
             granted = self.now - timedelta(days=self.rng.randint(30, 2000))
-            consents.append(Consent(customer=customer, kind="processing", granted_at=granted, source="contract"))
+            consents.append(
+                Consent(customer=customer, kind="processing", granted_at=granted, source="contract")
+            )
             if self.rng.random() < 0.6:
-                consents.append(Consent(customer=customer, kind="e_invoice", granted_at=granted, source="contract"))
+                consents.append(
+                    Consent(customer=customer, kind="e_invoice", granted_at=granted, source="contract")
+                )
             if self.rng.random() < 0.3:
-                consents.append(Consent(customer=customer, kind="marketing", granted_at=granted, source="web form"))
+                consents.append(
+                    Consent(customer=customer, kind="marketing", granted_at=granted, source="web form")
+                )
         ContactPerson.objects.bulk_create(contacts, batch_size=2000)
         Consent.objects.bulk_create(consents, batch_size=5000)
 
@@ -307,22 +417,41 @@ class DemoGenerator:
                 product, price_list = self.offers["prad-biznes"]
             else:
                 product, price_list = self.offers["prad-stala-cena"]
-            start = date(2026, self.rng.randint(1, 3), 1) if self.rng.random() < 0.3 else date(2025, self.rng.randint(1, 12), 1)
+            start = (
+                date(2026, self.rng.randint(1, 3), 1)
+                if self.rng.random() < 0.3
+                else date(2025, self.rng.randint(1, 12), 1)
+            )
             status = self.rng.choices(
-                [ContractStatus.ACTIVE, ContractStatus.SIGNED, ContractStatus.DRAFT, ContractStatus.TERMINATED],
+                [
+                    ContractStatus.ACTIVE,
+                    ContractStatus.SIGNED,
+                    ContractStatus.DRAFT,
+                    ContractStatus.TERMINATED,
+                ],
                 weights=[80, 8, 7, 5],
             )[0]
-            contracts.append(Contract(
-                company=self.company, number=number, customer=point.customer,
-                kind=self.rng.choice(["comprehensive", "comprehensive", "sales"]), product=product,
-                price_list=price_list, status=status,
-                signed_on=None if status == ContractStatus.DRAFT else start - timedelta(days=30),
-                start_date=start, billing_cycle_months=self.rng.choice([1, 2, 2, 6, 12]),
-                created_at=self.now, updated_at=self.now,
-            ))
+            contracts.append(
+                Contract(
+                    company=self.company,
+                    number=number,
+                    customer=point.customer,
+                    kind=self.rng.choice(["comprehensive", "comprehensive", "sales"]),
+                    product=product,
+                    price_list=price_list,
+                    status=status,
+                    signed_on=None if status == ContractStatus.DRAFT else start - timedelta(days=30),
+                    start_date=start,
+                    billing_cycle_months=self.rng.choice([1, 2, 2, 6, 12]),
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+            )
         Contract.objects.bulk_create(contracts, batch_size=2000)
         for contract, point in zip(contracts, points, strict=True):
-            links.append(ContractSupplyPoint(contract=contract, supply_point=point, valid_from=contract.start_date))
+            links.append(
+                ContractSupplyPoint(contract=contract, supply_point=point, valid_from=contract.start_date)
+            )
         ContractSupplyPoint.objects.bulk_create(links, batch_size=5000)
         return len(contracts)
 
@@ -333,8 +462,9 @@ def demo_company_ensure(*, code: str) -> Company:
     return company
 
 
-def demo_data_generate(*, company: Company, customers: int, seed: int, now: datetime,
-                       batch_size: int = 5000) -> DemoResult:
+def demo_data_generate(
+    *, company: Company, customers: int, seed: int, now: datetime, batch_size: int = 5000
+) -> DemoResult:
     generator = DemoGenerator(company=company, seed=seed, now=now)
     totals = DemoResult(company, 0, 0, 0)
     remaining = customers

@@ -21,8 +21,9 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No company with code {company!r}")
         try:
-            token, key = api_token_create(company=target, name=name, scopes=scopes.split(","), created_by=None,
-                                          now=system_clock.now())
+            token, key = api_token_create(
+                company=target, name=name, scopes=scopes.split(","), created_by=None, now=system_clock.now()
+            )
         except ValidationFailed as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from exc
         self.stdout.write(key)

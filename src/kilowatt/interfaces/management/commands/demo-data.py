@@ -14,9 +14,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=500)
-        parser.add_argument("--company", default="demo", help="code of the company to fill (created if missing)")
+        parser.add_argument(
+            "--company", default="demo", help="code of the company to fill (created if missing)"
+        )
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--if-empty", action="store_true", help="do nothing when the company has customers")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the company has customers"
+        )
         parser.add_argument("--batch-size", type=int, default=5000)
 
     def handle(self, *args, customers, company, seed, if_empty, batch_size, **options):
@@ -26,14 +30,16 @@ class Command(BaseCommand):
             north = demo_company_ensure(code="north")
             staff_ensure(company=north, prefix="north-")
             if not Customer.objects.filter(company=north).exists():
-                demo_data_generate(company=north, customers=max(customers // 10, 5), seed=seed + 1,
-                                   now=system_clock.now())
+                demo_data_generate(
+                    company=north, customers=max(customers // 10, 5), seed=seed + 1, now=system_clock.now()
+                )
         if if_empty and Customer.objects.filter(company=target).exists():
             self.stdout.write(f"{target.name} already has customers: nothing generated.")
             return
         started = time.perf_counter()
-        result = demo_data_generate(company=target, customers=customers, seed=seed, now=system_clock.now(),
-                                    batch_size=batch_size)
+        result = demo_data_generate(
+            company=target, customers=customers, seed=seed, now=system_clock.now(), batch_size=batch_size
+        )
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"{target.name}: {result.customers} customers, {result.supply_points} supply points, "

@@ -13,9 +13,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, **options):
         self.stdout.write("")
-        self.stdout.write(f"Kilowatt demo: http://127.0.0.1:{port}/   (API docs: http://127.0.0.1:{port}/api/v1/docs)")
+        self.stdout.write(
+            f"Kilowatt demo: http://127.0.0.1:{port}/   (API docs: http://127.0.0.1:{port}/api/v1/docs)"
+        )
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, role in DEMO_STAFF:
             self.stdout.write(f"  {username:<12} {role.label} — Kilowatt Demo Energia S.A.")
-        self.stdout.write(f"  north-admin  {DEMO_STAFF[0][1].label} — Energia Północ Sp. z o.o. (second company)")
+        self.stdout.write(
+            f"  north-admin  {DEMO_STAFF[0][1].label} — Energia Północ Sp. z o.o. (second company)"
+        )
         self.stdout.write("")
