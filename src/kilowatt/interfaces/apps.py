@@ -6,3 +6,8 @@ class InterfacesConfig(AppConfig):
     name = "kilowatt.interfaces"
     label = "interfaces"
     verbose_name = _("Interfaces")
+
+    def ready(self) -> None:
+        from kilowatt.interfaces.backoffice import customer_panels
+
+        customer_panels.register()

@@ -8,6 +8,13 @@ app_name = "backoffice"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="backoffice/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("company/", views.switch_company, name="switch_company"),
+    path("search/", views.search, name="search"),
+    path("customers/new/", views.customer_form, name="customer_new"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/edit/", views.customer_form, name="customer_edit"),
+    path("customers/<int:customer_id>/supply-points/new/", views.supply_point_form, name="supply_point_new"),
+    path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
 ]

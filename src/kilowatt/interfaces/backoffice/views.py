@@ -1,7 +1,190 @@
+"""Back office pages: each view reads the request, calls one domain operation or query, renders."""
+
+from __future__ import annotations
+
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kilowatt.core.clock import system_clock
+from kilowatt.core.errors import ValidationFailed
+from kilowatt.core.permissions import CHANGE_MASTER_DATA, EXPORT_DATA, VIEW_MASTER_DATA
+from kilowatt.interfaces.backoffice.forms import CustomerForm, SupplyPointForm
+from kilowatt.interfaces.backoffice.lists import SPECS, filtered_rows, page_of, xlsx_response
+from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
+from kilowatt.interfaces.backoffice.panels import panels_for
+from kilowatt.network.operations import supply_point_create
+from kilowatt.network.queries import supply_points_of_company, supply_points_search
+from kilowatt.parties.operations import customer_create, customer_update
+from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
+from kilowatt.sales.queries import contracts_of_company, contracts_search
+
+
+def staff_page(permission: str):
+    """Login required, a company to act for, and the permission in that company."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if request.company is None:
+                return render(request, "backoffice/no_company.html", status=403)
+            if permission not in request.permissions:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@staff_page(VIEW_MASTER_DATA)
+def home(request: HttpRequest) -> HttpResponse:
+    company = request.company
+    counts = {
+        "customers": customers_of_company(company=company).count(),
+        "supply_points": supply_points_of_company(company=company).count(),
+        "contracts": contracts_of_company(company=company).count(),
+    }
+    return render(request, "backoffice/home.html", {"counts": counts})
 
 
 @login_required
-def home(request):
-    return render(request, "backoffice/home.html")
+@require_POST
+def switch_company(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("company")
+    company = next((c for c in getattr(request, "companies", []) if str(c.pk) == wanted), None)
+    if company is None:
+        raise PermissionDenied
+    request.session[SESSION_KEY] = company.pk
+    return redirect("backoffice:home")
+
+
+@staff_page(VIEW_MASTER_DATA)
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()
+    company = request.company
+    results = {
+        "customers": customers_search(company=company, text=text),
+        "supply_points": supply_points_search(company=company, text=text),
+        "contracts": contracts_search(company=company, text=text),
+    }
+    total = sum(len(found) for found in results.values())
+    if total == 1 and not request.headers.get("HX-Request"):
+        only = next(found[0] for found in results.values() if found)
+        customer_id = getattr(only, "customer_id", None) or only.pk
+        return redirect("backoffice:customer", customer_id=customer_id)
+    template = (
+        "backoffice/search_suggestions.html"
+        if request.headers.get("HX-Request")
+        else "backoffice/search.html"
+    )
+    return render(request, template, {"q": text, "results": results, "total": total})
+
+
+@staff_page(VIEW_MASTER_DATA)
+def object_list(request: HttpRequest, list_key: str) -> HttpResponse:
+    spec = SPECS.get(list_key)
+    if spec is None:
+        raise Http404
+    rows, active, sort = filtered_rows(request, spec)
+    if request.GET.get("export") == "xlsx":
+        if EXPORT_DATA not in request.permissions:
+            raise PermissionDenied
+        return xlsx_response(spec, rows, filename=f"{spec.key}-{system_clock.today().isoformat()}")
+    if spec.key == "meters":
+        rows = rows.prefetch_related("registers")
+    page = page_of(request, rows)
+    table = [(row, [column.value(row) for column in spec.columns]) for row in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "backoffice/list.html",
+        {
+            "spec": spec,
+            "page": page,
+            "table": table,
+            "active": active,
+            "sort": sort,
+            "query": query.urlencode(),
+            "can_export": EXPORT_DATA in request.permissions,
+        },
+    )
+
+
+def _customer_or_404(request: HttpRequest, customer_id: int):
+    customer = customer_of_company(company=request.company, customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    return customer
+
+
+@staff_page(VIEW_MASTER_DATA)
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    panels = [(panel, panel.context(request, customer)) for panel in panels_for(request)]
+    return render(request, "backoffice/customer_detail.html", {"customer": customer, "panels": panels})
+
+
+@staff_page(CHANGE_MASTER_DATA)
+def customer_form(request: HttpRequest, customer_id: int | None = None) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id) if customer_id else None
+    if request.method == "POST":
+        form = CustomerForm(request.POST)
+        if form.is_valid():
+            try:
+                if customer is None:
+                    customer = customer_create(
+                        company=request.company,
+                        data=form.customer_data(),
+                        actor=request.user,
+                        now=system_clock.now(),
+                    )
+                else:
+                    customer_update(
+                        customer=customer,
+                        data=form.customer_data(),
+                        actor=request.user,
+                        now=system_clock.now(),
+                    )
+                return redirect("backoffice:customer", customer_id=customer.pk)
+            except ValidationFailed as exc:
+                form.add_domain_errors(exc)
+    else:
+        form = CustomerForm(initial=CustomerForm.initial_for(customer) if customer else {"kind": "person"})
+    title = _("Edit customer") if customer else _("New customer")
+    return render(request, "backoffice/form.html", {"form": form, "title": title, "customer": customer})
+
+
+@staff_page(CHANGE_MASTER_DATA)
+def supply_point_form(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    if request.method == "POST":
+        form = SupplyPointForm(request.POST)
+        if form.is_valid():
+            try:
+                supply_point_create(
+                    company=request.company,
+                    customer=customer,
+                    data=form.supply_point_data(),
+                    actor=request.user,
+                    now=system_clock.now(),
+                )
+                return redirect("backoffice:customer", customer_id=customer.pk)
+            except ValidationFailed as exc:
+                form.add_domain_errors(exc)
+    else:
+        initial = {
+            f"address_{name}": getattr(customer.address, name)
+            for name in ("street", "building_number", "apartment_number", "postal_code", "city")
+        }
+        form = SupplyPointForm(initial={"commodity": "electricity", **initial})
+    return render(
+        request, "backoffice/form.html", {"form": form, "title": _("New supply point"), "customer": customer}
+    )

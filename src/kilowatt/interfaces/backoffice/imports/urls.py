@@ -1,4 +1,7 @@
+from django.urls import path
+
+from kilowatt.interfaces.backoffice.imports import views
 
 app_name = "imports"
 
-urlpatterns: list = []
+urlpatterns = [path("customers/", views.customers, name="customers")]
