@@ -96,7 +96,7 @@ def import_rows_read(*, file_name: str, content: bytes) -> list[dict[str, str]]:
     except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError) as exc:
         raise ImportFileInvalid.single(
             "file", _("The file is neither UTF-8 CSV nor XLSX: %(error)s") % {"error": exc}
-        )
+        ) from exc
     if not values:
         raise ImportFileInvalid.single("file", _("The file is empty."))
     header = [name.strip().lower() for name in values[0]]

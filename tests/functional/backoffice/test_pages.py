@@ -1,0 +1,179 @@
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from kilowatt.core.models import Role
+from kilowatt.parties.models import Customer
+from tests import factories
+from tests.conftest import make_staff
+
+
+@pytest.fixture
+def staff_client(client, back_office_user):
+    client.force_login(back_office_user)
+    return client
+
+
+@pytest.mark.django_db
+def test_pages_need_a_login(client):
+    response = client.get("/lists/customers/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_login_with_the_printed_password(client, back_office_user):
+    response = client.post("/login/", {"username": "anna", "password": "s3cret-pass!"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_customer_360_shows_its_panels_with_bounded_queries(
+    staff_client, company, now, django_assert_max_num_queries
+):
+    customer = factories.customer(company, now, pesel="44051401359")
+    for _ in range(3):
+        factories.supply_point(company, customer, now)
+    with django_assert_max_num_queries(20):
+        page = staff_client.get(f"/customers/{customer.pk}/").content.decode()
+    for panel in [
+        "panel-customer",
+        "panel-contacts",
+        "panel-supply_points",
+        "panel-contracts",
+        "panel-history",
+    ]:
+        assert panel in page
+    assert customer.supply_points.first().code in page and "44051401359" in page
+
+
+@pytest.mark.django_db
+def test_another_companys_customer_is_not_found(staff_client, other_company, now):
+    stranger = factories.customer(other_company, now)
+    assert staff_client.get(f"/customers/{stranger.pk}/").status_code == 404
+    assert staff_client.get(f"/customers/{stranger.pk}/edit/").status_code == 404
+    assert stranger.number not in staff_client.get("/lists/customers/").content.decode()
+    assert (
+        staff_client.get("/search/", {"q": stranger.last_name}).content.decode().count(stranger.number) == 0
+    )
+
+
+@pytest.mark.django_db
+def test_company_switcher_refuses_a_company_the_user_has_no_role_in(staff_client, other_company):
+    assert staff_client.post("/company/", {"company": other_company.pk}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_create_customer_shows_each_error_next_to_its_field_and_saves_nothing(staff_client):
+    response = staff_client.post(
+        "/customers/new/",
+        {
+            "kind": "person",
+            "first_name": "Jan",
+            "last_name": "Nowak",
+            "pesel": "44051401358",
+            "nip": "1234567890",
+            "preferred_channel": "paper",
+            "address_building_number": "1",
+            "address_postal_code": "00950",
+            "address_city": "Warszawa",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="field-pesel"' in page and "has-error" in page
+    assert page.count('class="field has-error"') == 2  # PESEL and NIP; the postal code was normalised
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_create_and_edit_customer_records_history(staff_client, company):
+    form = {
+        "kind": "business",
+        "business_name": "Hurtownia Zenit",
+        "nip": "5260250274",
+        "email": "z@zenit.pl",
+        "preferred_channel": "email",
+        "address_building_number": "2",
+        "address_postal_code": "30-001",
+        "address_city": "Kraków",
+    }
+    response = staff_client.post("/customers/new/", form)
+    customer = Customer.objects.get()
+    assert response["Location"] == f"/customers/{customer.pk}/"
+    staff_client.post(f"/customers/{customer.pk}/edit/", {**form, "business_name": "Hurtownia Zenit S.A."})
+    page = staff_client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "Hurtownia Zenit → Hurtownia Zenit S.A." in page
+
+
+@pytest.mark.django_db
+def test_list_filters_sorts_paginates_and_exports_only_the_company(staff_client, company, other_company, now):
+    for index in range(60):
+        factories.customer(
+            company, now, pesel="", email=f"c{index}@example.pl", last_name=f"Nazwisko{index:02d}"
+        )
+    factories.customer(other_company, now, pesel="", last_name="Obcy")
+    page = staff_client.get("/lists/customers/", {"sort": "-last_name"}).content.decode()
+    assert "Nazwisko59" in page and "Nazwisko00" not in page
+    export = staff_client.get("/lists/customers/", {"q": "nazwisko1", "export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == [f"Jan Nazwisko{i}" for i in range(10, 20)]
+    full = load_workbook(io.BytesIO(staff_client.get("/lists/customers/", {"export": "xlsx"}).content)).active
+    assert full.max_row == 61 and all("Obcy" not in str(row) for row in full.iter_rows(values_only=True))
+
+
+@pytest.mark.django_db
+def test_export_needs_the_export_permission(client, company):
+    client.force_login(make_staff("cc", company, Role.CALL_CENTRE))
+    assert client.get("/lists/customers/").status_code == 200
+    assert client.get("/lists/customers/", {"export": "xlsx"}).status_code == 403
+    assert client.get("/imports/customers/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_read_only_roles_cannot_open_forms(client, company, now):
+    client.force_login(make_staff("fin", company, Role.FINANCE))
+    customer = factories.customer(company, now)
+    assert client.get(f"/customers/{customer.pk}/").status_code == 200
+    assert client.get(f"/customers/{customer.pk}/edit/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_user_without_a_company_gets_a_clear_page(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("nobody", password="x"))
+    response = client.get("/")
+    assert response.status_code == 403
+    assert 'id="no-company"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_lists_have_bounded_queries(staff_client, company, now, django_assert_max_num_queries):
+    for index in range(30):
+        customer = factories.customer(company, now, pesel="", email=f"q{index}@example.pl")
+        factories.supply_point(company, customer, now)
+    for name in ["customers", "supply_points", "meters", "contracts"]:
+        with django_assert_max_num_queries(12):
+            assert staff_client.get(f"/lists/{name}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_supply_point_form_refuses_a_bad_code(staff_client, company, now):
+    customer = factories.customer(company, now)
+    data = factories.supply_point_data()
+    response = staff_client.post(
+        f"/customers/{customer.pk}/supply-points/new/",
+        {
+            "code": data.code[:-1] + str((int(data.code[-1]) + 1) % 10),
+            "commodity": "electricity",
+            "dso_id": data.dso_id,
+            "tariff_group_id": data.tariff_group_id,
+            "annual_consumption_kwh": "1000",
+            "address_building_number": "1",
+            "address_postal_code": "00-001",
+            "address_city": "Warszawa",
+        },
+    )
+    assert 'id="field-code"' in response.content.decode() and "check digit" in response.content.decode()
+    assert customer.supply_points.count() == 0
