@@ -86,9 +86,10 @@ def test_invalid_nip_is_shown_next_to_the_field(browser_page, live_server, compa
 @pytest.mark.django_db(transaction=True)
 def test_language_switch_to_english_and_back(browser_page, live_server, company, back_office_user):
     log_in(browser_page, live_server)
-    browser_page.select_option("select[name=language]", "en")
-    browser_page.wait_for_load_state()
+    with browser_page.expect_navigation():
+        browser_page.select_option("select[name=language]", "en")
     assert "Customers" in browser_page.inner_text("nav")
-    browser_page.select_option("select[name=language]", "pl")
-    browser_page.wait_for_load_state()
+    with browser_page.expect_navigation():
+        browser_page.select_option("select[name=language]", "pl")
     assert "Klienci" in browser_page.inner_text("nav")
+    assert "Punkty poboru" in browser_page.inner_text("nav")
