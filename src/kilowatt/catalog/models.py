@@ -28,8 +28,12 @@ class ReferenceData(models.Model):
     is_reference_data = models.BooleanField(_("shipped reference data"), default=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     source = models.CharField(_("source"), max_length=300, blank=True)
 
@@ -112,7 +116,11 @@ class PriceComponent(models.Model):
     kind = models.CharField(_("component"), max_length=32, choices=PriceComponentKind.choices)
     zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices, blank=True)
     tariff_group = models.ForeignKey(
-        TariffGroup, verbose_name=_("tariff group"), on_delete=models.PROTECT, null=True, blank=True,
+        TariffGroup,
+        verbose_name=_("tariff group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     unit = models.CharField(_("unit"), max_length=16, help_text=_("kWh, month"))
@@ -124,7 +132,8 @@ class PriceComponent(models.Model):
         ordering = ["kind", "zone"]
         constraints = [
             models.UniqueConstraint(
-                fields=["price_list", "kind", "zone", "tariff_group"], name="price_component_unique",
+                fields=["price_list", "kind", "zone", "tariff_group"],
+                name="price_component_unique",
                 nulls_distinct=False,
             ),
         ]
@@ -134,7 +143,9 @@ class DistributionTariff(Dated, ReferenceData):
     """A DSO's tariff (approved by the regulator) for one tariff group over a period."""
 
     dso = models.ForeignKey(Dso, on_delete=models.PROTECT, related_name="tariffs")
-    tariff_group = models.ForeignKey(TariffGroup, on_delete=models.PROTECT, related_name="distribution_tariffs")
+    tariff_group = models.ForeignKey(
+        TariffGroup, on_delete=models.PROTECT, related_name="distribution_tariffs"
+    )
     name = models.CharField(_("name"), max_length=200)
 
     class Meta:
@@ -142,7 +153,9 @@ class DistributionTariff(Dated, ReferenceData):
         verbose_name_plural = _("distribution tariffs")
         ordering = ["dso", "tariff_group", "-valid_from"]
         constraints = [
-            models.UniqueConstraint(fields=["dso", "tariff_group", "valid_from"], name="distribution_tariff_unique"),
+            models.UniqueConstraint(
+                fields=["dso", "tariff_group", "valid_from"], name="distribution_tariff_unique"
+            ),
             _valid_period("distribution_tariff_valid_period"),
         ]
 
@@ -171,7 +184,9 @@ class DistributionRate(models.Model):
         verbose_name_plural = _("distribution rates")
         ordering = ["component", "zone", "variant"]
         constraints = [
-            models.UniqueConstraint(fields=["tariff", "component", "zone", "variant"], name="distribution_rate_unique"),
+            models.UniqueConstraint(
+                fields=["tariff", "component", "zone", "variant"], name="distribution_rate_unique"
+            ),
         ]
 
 
@@ -216,9 +231,12 @@ class TimeZoneSchedule(Dated, ReferenceData):
     """Which hours belong to which zone, per DSO and tariff group."""
 
     dso = models.ForeignKey(Dso, on_delete=models.PROTECT, related_name="time_zone_schedules")
-    tariff_group = models.ForeignKey(TariffGroup, on_delete=models.PROTECT, related_name="time_zone_schedules")
+    tariff_group = models.ForeignKey(
+        TariffGroup, on_delete=models.PROTECT, related_name="time_zone_schedules"
+    )
     winter_time_all_year = models.BooleanField(
-        _("zone hours kept on winter time all year"), default=False,
+        _("zone hours kept on winter time all year"),
+        default=False,
     )
 
     class Meta:
