@@ -54,3 +54,13 @@ def admin_user(company):
 @pytest.fixture
 def rival_user(other_company):
     return make_staff("rita", other_company, Role.ADMIN)
+
+
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Assertions read English messages; Polish is checked on purpose in the tests that say so."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

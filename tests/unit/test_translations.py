@@ -35,3 +35,21 @@ def test_polish_translations_keep_their_placeholders():
             assert sorted(placeholder.findall(entry.msgid)) == sorted(placeholder.findall(entry.msgstr)), (
                 entry.msgid
             )
+
+
+def test_messages_are_served_in_polish_by_default_and_in_english_on_request():
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+    from django.utils import translation
+
+    from kilowatt.core.identifiers import InvalidIdentifier, nip_validate
+
+    import kilowatt.settings as configured
+
+    assert configured.LANGUAGE_CODE == "pl" and configured.TIME_ZONE == "Europe/Warsaw"
+    assert django_settings.LANGUAGE_CODE == "en"  # set by the english_messages fixture
+    with override_settings(LANGUAGE_CODE="pl"), translation.override("pl"):
+        with pytest.raises(InvalidIdentifier, match="błędną cyfrę kontrolną"):
+            nip_validate("5260250275")
+    with translation.override("en"), pytest.raises(InvalidIdentifier, match="wrong check digit"):
+        nip_validate("5260250275")
