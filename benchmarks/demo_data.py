@@ -1,6 +1,6 @@
 """Customers per second of the demo-data generator on PostgreSQL (default 100,000 customers).
 
-    .venv/bin/python benchmarks/demo_data.py [--customers N] [--database-url URL]
+.venv/bin/python benchmarks/demo_data.py [--customers N] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -29,9 +29,19 @@ def main() -> None:
     rate = result.customers / elapsed
     print(f"{result.customers} customers, {result.supply_points} supply points, {result.contracts} contracts")
     print(f"{elapsed:.1f} s, {rate:,.0f} customers per second")
-    print(json.dumps({"benchmark": "demo_data", "metrics": {"customers_per_second": round(rate, 1),
-                      "seconds": round(elapsed, 2), "supply_points": result.supply_points},
-                      "params": {"customers": args.customers, "database": "postgresql"}}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "demo_data",
+                "metrics": {
+                    "customers_per_second": round(rate, 1),
+                    "seconds": round(elapsed, 2),
+                    "supply_points": result.supply_points,
+                },
+                "params": {"customers": args.customers, "database": "postgresql"},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

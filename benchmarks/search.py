@@ -39,23 +39,34 @@ def main() -> None:
     have = Customer.objects.filter(company=company).count()
     if have < args.customers:
         print(f"generating {args.customers - have} customers…", flush=True)
-        demo_data_generate(company=company, customers=args.customers - have, seed=have + 7, now=system_clock.now())
+        demo_data_generate(
+            company=company, customers=args.customers - have, seed=have + 7, now=system_clock.now()
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
     rng = random.Random(42)
-    sample = list(Customer.objects.filter(company=company).order_by("?")[:200].values(
-        "last_name", "first_name", "business_name", "nip", "pesel", "phone", "email", "number"))
+    sample = list(
+        Customer.objects.filter(company=company)
+        .order_by("?")[:200]
+        .values("last_name", "first_name", "business_name", "nip", "pesel", "phone", "email", "number")
+    )
     codes = list(company.supply_points.order_by("?")[:100].values_list("code", flat=True))
-    numbers = list(Contract.objects.filter(company=company).order_by("?")[:100].values_list("number", flat=True))
+    numbers = list(
+        Contract.objects.filter(company=company).order_by("?")[:100].values_list("number", flat=True)
+    )
     queries = []
     for _ in range(args.searches):
         row = rng.choice(sample)
-        kind = rng.choice(["surname", "fullname", "fragment", "nip", "pesel", "phone", "email", "ppe", "contract"])
+        kind = rng.choice(
+            ["surname", "fullname", "fragment", "nip", "pesel", "phone", "email", "ppe", "contract"]
+        )
         if kind == "surname":
             queries.append(("customers", row["last_name"] or row["business_name"]))
         elif kind == "fullname":
-            queries.append(("customers", f"{row['first_name']} {row['last_name']}".strip() or row["business_name"]))
+            queries.append(
+                ("customers", f"{row['first_name']} {row['last_name']}".strip() or row["business_name"])
+            )
         elif kind == "fragment":
             name = row["last_name"] or row["business_name"]
             queries.append(("customers", name[: max(4, len(name) - 2)]))
@@ -65,7 +76,11 @@ def main() -> None:
             queries.append(("supply_points", rng.choice(codes)))
         else:
             queries.append(("contracts", rng.choice(numbers)))
-    search = {"customers": customers_search, "supply_points": supply_points_search, "contracts": contracts_search}
+    search = {
+        "customers": customers_search,
+        "supply_points": supply_points_search,
+        "contracts": contracts_search,
+    }
     timings = []
     for target, text in queries:
         started = time.perf_counter()
@@ -75,10 +90,22 @@ def main() -> None:
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
     total = Customer.objects.filter(company=company).count()
-    print(f"{len(timings)} searches over {total:,} customers: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms")
-    print(json.dumps({"benchmark": "search", "metrics": {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2),
-                      "max_ms": round(timings[-1], 2)},
-                      "params": {"customers": total, "searches": len(timings), "database": "postgresql"}}))
+    print(
+        f"{len(timings)} searches over {total:,} customers: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "search",
+                "metrics": {
+                    "p50_ms": round(p50, 2),
+                    "p95_ms": round(p95, 2),
+                    "max_ms": round(timings[-1], 2),
+                },
+                "params": {"customers": total, "searches": len(timings), "database": "postgresql"},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

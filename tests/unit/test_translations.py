@@ -42,14 +42,13 @@ def test_messages_are_served_in_polish_by_default_and_in_english_on_request():
     from django.test import override_settings
     from django.utils import translation
 
-    from kilowatt.core.identifiers import InvalidIdentifier, nip_validate
-
     import kilowatt.settings as configured
+    from kilowatt.core.identifiers import InvalidIdentifier, nip_validate
 
     assert configured.LANGUAGE_CODE == "pl" and configured.TIME_ZONE == "Europe/Warsaw"
     assert django_settings.LANGUAGE_CODE == "en"  # set by the english_messages fixture
-    with override_settings(LANGUAGE_CODE="pl"), translation.override("pl"):
-        with pytest.raises(InvalidIdentifier, match="błędną cyfrę kontrolną"):
-            nip_validate("5260250275")
+    polish = pytest.raises(InvalidIdentifier, match="błędną cyfrę kontrolną")
+    with override_settings(LANGUAGE_CODE="pl"), translation.override("pl"), polish:
+        nip_validate("5260250275")
     with translation.override("en"), pytest.raises(InvalidIdentifier, match="wrong check digit"):
         nip_validate("5260250275")

@@ -177,3 +177,15 @@ def test_supply_point_form_refuses_a_bad_code(staff_client, company, now):
     )
     assert 'id="field-code"' in response.content.decode() and "check digit" in response.content.decode()
     assert customer.supply_points.count() == 0
+
+
+@pytest.mark.django_db
+def test_admin_extends_a_dictionary_and_a_duplicate_is_refused(client, admin_user, back_office_user):
+    client.force_login(admin_user)
+    entry = {"dictionary": "contact_role", "code": "ceo", "label_pl": "Prezes", "label_en": "CEO"}
+    assert client.post("/dictionaries/", entry).status_code == 302
+    again = client.post("/dictionaries/", entry).content.decode()
+    assert 'id="field-code"' in again and "already in the list" in again
+    assert "Prezes" in client.get("/dictionaries/").content.decode()
+    client.force_login(back_office_user)
+    assert client.get("/dictionaries/").status_code == 403

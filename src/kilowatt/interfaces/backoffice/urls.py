@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/edit/", views.customer_form, name="customer_edit"),
     path("customers/<int:customer_id>/supply-points/new/", views.supply_point_form, name="supply_point_new"),
     path("lists/<slug:list_key>/", views.object_list, name="list"),
+    path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
 ]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
-from kilowatt.core.permissions import CHANGE_MASTER_DATA, EXPORT_DATA, VIEW_MASTER_DATA
-from kilowatt.interfaces.backoffice.forms import CustomerForm, SupplyPointForm
+from kilowatt.core.models import DictionaryEntry
+from kilowatt.core.operations import dictionary_entry_add
+from kilowatt.core.permissions import CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_DICTIONARIES, VIEW_MASTER_DATA
+from kilowatt.core.queries import dictionary_entries
+from kilowatt.interfaces.backoffice.forms import CustomerForm, DomainErrorsMixin, SupplyPointForm
 from kilowatt.interfaces.backoffice.lists import SPECS, filtered_rows, page_of, xlsx_response
 from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
 from kilowatt.interfaces.backoffice.panels import panels_for
@@ -188,3 +193,29 @@ def supply_point_form(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request, "backoffice/form.html", {"form": form, "title": _("New supply point"), "customer": customer}
     )
+
+
+class DictionaryEntryForm(DomainErrorsMixin, forms.Form):
+    dictionary = forms.SlugField(label=gettext_lazy("Dictionary"), initial="contact_role")
+    code = forms.SlugField(label=gettext_lazy("Code"))
+    label_pl = forms.CharField(label=gettext_lazy("Label (Polish)"))
+    label_en = forms.CharField(label=gettext_lazy("Label (English)"))
+
+
+@staff_page(MANAGE_DICTIONARIES)
+def dictionaries(request: HttpRequest) -> HttpResponse:
+    form = DictionaryEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dictionary_entry_add(company=request.company, **form.cleaned_data)
+            return redirect("backoffice:dictionaries")
+        except ValidationFailed as exc:
+            form.add_domain_errors(exc)
+    entries = (
+        dictionary_entries(
+            company=request.company, dictionary=request.GET.get("dictionary") or "", active_only=False
+        )
+        if request.GET.get("dictionary")
+        else DictionaryEntry.objects.filter(company=request.company)
+    )
+    return render(request, "backoffice/dictionaries.html", {"form": form, "entries": entries})
