@@ -91,7 +91,8 @@ def main() -> None:
     p95 = timings[int(len(timings) * 0.95) - 1]
     total = Customer.objects.filter(company=company).count()
     print(
-        f"{len(timings)} searches over {total:,} customers: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
+        f"{len(timings)} searches over {total:,} customers: "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
     )
     print(
         json.dumps(

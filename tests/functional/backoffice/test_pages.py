@@ -116,6 +116,8 @@ def test_list_filters_sorts_paginates_and_exports_only_the_company(staff_client,
     factories.customer(other_company, now, pesel="", last_name="Obcy")
     page = staff_client.get("/lists/customers/", {"sort": "-last_name"}).content.decode()
     assert "Nazwisko59" in page and "Nazwisko00" not in page
+    last = Customer.objects.get(last_name="Nazwisko59")
+    assert f'href="/customers/{last.pk}/"' in page
     export = staff_client.get("/lists/customers/", {"q": "nazwisko1", "export": "xlsx"})
     sheet = load_workbook(io.BytesIO(export.content)).active
     names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]

@@ -105,7 +105,10 @@ def object_list(request: HttpRequest, list_key: str) -> HttpResponse:
     if spec.key == "meters":
         rows = rows.prefetch_related("registers")
     page = page_of(request, rows)
-    table = [(row, [column.value(row) for column in spec.columns]) for row in page.object_list]
+    table = [
+        (spec.detail_url(row) if spec.detail_url else None, [column.value(row) for column in spec.columns])
+        for row in page.object_list
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

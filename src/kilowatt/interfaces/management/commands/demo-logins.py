@@ -1,6 +1,7 @@
 """kilowatt demo-logins: print where the demo runs and who can log in."""
 
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from kilowatt.interfaces.cli.demo_data import DEMO_PASSWORD, DEMO_STAFF
 
@@ -12,6 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, port, **options):
+        with translation.override("en"):
+            self._print(port)
+
+    def _print(self, port: str) -> None:
         self.stdout.write("")
         self.stdout.write(
             f"Kilowatt demo: http://127.0.0.1:{port}/   (API docs: http://127.0.0.1:{port}/api/v1/docs)"
