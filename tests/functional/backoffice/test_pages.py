@@ -191,3 +191,38 @@ def test_admin_extends_a_dictionary_and_a_duplicate_is_refused(client, admin_use
     assert "Prezes" in client.get("/dictionaries/").content.decode()
     client.force_login(back_office_user)
     assert client.get("/dictionaries/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_contract_is_created_from_the_customer_page_and_signed(staff_client, company, now):
+    from datetime import date
+
+    from kilowatt.catalog.models import PriceList, Product
+    from kilowatt.sales.models import Contract
+
+    customer = factories.customer(company, now)
+    point = factories.supply_point(company, customer, now)
+    product = Product.objects.create(company=company, code="p", name="Prąd", commodity="electricity")
+    price_list = PriceList.objects.create(
+        company=company, product=product, code="p26", name="Prąd 2026", valid_from=date(2026, 1, 1)
+    )
+    form = {
+        "kind": "comprehensive",
+        "product_id": product.pk,
+        "price_list_id": price_list.pk,
+        "billing_cycle_months": 2,
+        "payment_term_days": 14,
+        "notice_period_days": 30,
+    }
+    missing = staff_client.post(f"/customers/{customer.pk}/contracts/new/", form).content.decode()
+    assert 'id="field-supply_point_ids"' in missing and 'id="field-start_date"' in missing
+    assert Contract.objects.count() == 0
+    staff_client.post(
+        f"/customers/{customer.pk}/contracts/new/",
+        {**form, "supply_point_ids": [point.pk], "start_date": "2026-04-01"},
+    )
+    contract = Contract.objects.get()
+    assert "→ Signed" in staff_client.get(f"/customers/{customer.pk}/").content.decode()
+    staff_client.post(f"/contracts/{contract.pk}/status/", {"status": "signed"})
+    contract.refresh_from_db()
+    assert contract.status == "signed" and contract.signed_on is not None

@@ -9,6 +9,8 @@ from kilowatt.core.models import AuditEntry
 from kilowatt.core.permissions import VIEW_MASTER_DATA
 from kilowatt.interfaces.backoffice.panels import panel_register
 from kilowatt.network.queries import supply_points_of_customer
+from kilowatt.sales.models import ContractStatus
+from kilowatt.sales.operations import CONTRACT_TRANSITIONS
 from kilowatt.sales.queries import contracts_of_customer
 
 
@@ -25,7 +27,11 @@ def _supply_points(request, customer) -> dict:
 
 
 def _contracts(request, customer) -> dict:
-    return {"contracts": list(contracts_of_customer(customer=customer))}
+    transitions = {
+        current: [(status, ContractStatus(status).label) for status in sorted(following)]
+        for current, following in CONTRACT_TRANSITIONS.items()
+    }
+    return {"contracts": list(contracts_of_customer(customer=customer)), "transitions": transitions}
 
 
 def _history(request, customer) -> dict:

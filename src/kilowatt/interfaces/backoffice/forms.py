@@ -5,11 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kilowatt.catalog.models import PriceList, Product
 from kilowatt.core.errors import ValidationFailed
-from kilowatt.network.models import Commodity, Dso, TariffGroup
+from kilowatt.network.models import Commodity, Dso, SupplyPoint, TariffGroup
 from kilowatt.network.operations import SupplyPointData
 from kilowatt.parties.models import Channel, CustomerKind
 from kilowatt.parties.operations import AddressData, CustomerData
+from kilowatt.sales.models import BILLING_CYCLES, ContractKind
+from kilowatt.sales.operations import ContractData
 
 ADDRESS_FIELDS = ["street", "building_number", "apartment_number", "postal_code", "city"]
 
@@ -103,4 +106,51 @@ class SupplyPointForm(DomainErrorsMixin, AddressFieldsMixin):
             phases=data.get("phases"),
             legacy_code=data.get("legacy_code", ""),
             address=self.address_data(),
+        )
+
+
+class ContractForm(DomainErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContractKind.choices)
+    product_id = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    price_list_id = forms.ModelChoiceField(
+        label=_("Price list"), queryset=PriceList.objects.none(), required=False
+    )
+    supply_point_ids = forms.ModelMultipleChoiceField(
+        label=_("Supply points"),
+        queryset=SupplyPoint.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start_date = forms.DateField(
+        label=_("Supply from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(
+        label=_("Supply until (excluded)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    billing_cycle_months = forms.TypedChoiceField(
+        label=_("Billing cycle"), choices=BILLING_CYCLES, coerce=int
+    )
+    payment_term_days = forms.IntegerField(label=_("Payment term (days)"), initial=14)
+    notice_period_days = forms.IntegerField(label=_("Notice period (days)"), initial=30)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["product_id"].queryset = Product.objects.filter(company=customer.company, is_active=True)
+        self.fields["price_list_id"].queryset = PriceList.objects.filter(company=customer.company)
+        self.fields["supply_point_ids"].queryset = SupplyPoint.objects.filter(customer=customer)
+
+    def contract_data(self) -> ContractData:
+        data = self.cleaned_data
+        return ContractData(
+            customer_id=self.customer.pk,
+            kind=data["kind"],
+            product_id=data["product_id"].pk if data.get("product_id") else None,
+            price_list_id=data["price_list_id"].pk if data.get("price_list_id") else None,
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+            supply_point_ids=[p.pk for p in data.get("supply_point_ids") or []],
+            billing_cycle_months=data["billing_cycle_months"],
+            payment_term_days=data["payment_term_days"],
+            notice_period_days=data["notice_period_days"],
         )

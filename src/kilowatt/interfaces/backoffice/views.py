@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,9 +18,20 @@ from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import DictionaryEntry
 from kilowatt.core.operations import dictionary_entry_add
-from kilowatt.core.permissions import CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_DICTIONARIES, VIEW_MASTER_DATA
+from kilowatt.core.permissions import (
+    CHANGE_MASTER_DATA,
+    EXPORT_DATA,
+    MANAGE_CONTRACTS,
+    MANAGE_DICTIONARIES,
+    VIEW_MASTER_DATA,
+)
 from kilowatt.core.queries import dictionary_entries
-from kilowatt.interfaces.backoffice.forms import CustomerForm, DomainErrorsMixin, SupplyPointForm
+from kilowatt.interfaces.backoffice.forms import (
+    ContractForm,
+    CustomerForm,
+    DomainErrorsMixin,
+    SupplyPointForm,
+)
 from kilowatt.interfaces.backoffice.lists import SPECS, filtered_rows, page_of, xlsx_response
 from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
 from kilowatt.interfaces.backoffice.panels import panels_for
@@ -27,7 +39,8 @@ from kilowatt.network.operations import supply_point_create
 from kilowatt.network.queries import supply_points_of_company, supply_points_search
 from kilowatt.parties.operations import customer_create, customer_update
 from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
-from kilowatt.sales.queries import contracts_of_company, contracts_search
+from kilowatt.sales.operations import contract_change_status, contract_create
+from kilowatt.sales.queries import contract_of_company, contracts_of_company, contracts_search
 
 
 def staff_page(permission: str):
@@ -222,3 +235,41 @@ def dictionaries(request: HttpRequest) -> HttpResponse:
         else DictionaryEntry.objects.filter(company=request.company)
     )
     return render(request, "backoffice/dictionaries.html", {"form": form, "entries": entries})
+
+
+@staff_page(MANAGE_CONTRACTS)
+def contract_form(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    form = ContractForm(
+        request.POST or None, customer=customer, initial={"kind": "comprehensive", "billing_cycle_months": 2}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            contract_create(
+                company=request.company, data=form.contract_data(), actor=request.user, now=system_clock.now()
+            )
+            return redirect("backoffice:customer", customer_id=customer.pk)
+        except ValidationFailed as exc:
+            form.add_domain_errors(exc)
+    return render(
+        request, "backoffice/form.html", {"form": form, "title": _("New contract"), "customer": customer}
+    )
+
+
+@staff_page(MANAGE_CONTRACTS)
+@require_POST
+def contract_status(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = contract_of_company(company=request.company, contract_id=contract_id)
+    if contract is None:
+        raise Http404
+    try:
+        contract_change_status(
+            contract=contract,
+            status=request.POST.get("status", ""),
+            on_date=system_clock.today(),
+            actor=request.user,
+            now=system_clock.now(),
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    return redirect("backoffice:customer", customer_id=contract.customer_id)

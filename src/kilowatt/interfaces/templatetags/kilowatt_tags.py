@@ -6,4 +6,3 @@ register = template.Library()
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
-
