@@ -377,3 +377,47 @@ def meter_remove(
         at=now,
     )
     return installation
+
+
+# Standard OBIS codes of the active-energy registers per zone (import direction).
+OBIS_BY_ZONE = {
+    Zone.ALL_DAY: "1.8.0",
+    Zone.PEAK: "1.8.1",
+    Zone.MORNING_PEAK: "1.8.1",
+    Zone.OFF_PEAK: "1.8.2",
+    Zone.AFTERNOON_PEAK: "1.8.3",
+}
+
+
+@transaction.atomic
+def meter_mount_new(
+    *,
+    supply_point: SupplyPoint,
+    serial_number: str,
+    installed_on: date,
+    manufacturer: str = "",
+    multiplier: Decimal | str = Decimal("1"),
+    actor: AbstractBaseUser | None,
+    now: datetime,
+) -> MeterInstallation:
+    """A new meter, with one register per zone of the point's tariff group, mounted at the point.
+
+    The meter in place so far (if any) is removed on the same day. Raises ValidationFailed.
+    """
+    zones = supply_point.tariff_group.zones or [Zone.ALL_DAY]
+    unit = "m3" if supply_point.commodity == Commodity.GAS else "kWh"
+    meter = meter_create(
+        company=supply_point.company,
+        serial_number=serial_number,
+        commodity=supply_point.commodity,
+        registers=[
+            RegisterData(code=OBIS_BY_ZONE.get(zone, "1.8.0"), zone=zone, unit=unit) for zone in zones
+        ],
+        multiplier=multiplier,
+        manufacturer=manufacturer,
+        actor=actor,
+        now=now,
+    )
+    return meter_install(
+        meter=meter, supply_point=supply_point, installed_on=installed_on, actor=actor, now=now
+    )

@@ -226,3 +226,39 @@ def test_contract_is_created_from_the_customer_page_and_signed(staff_client, com
     staff_client.post(f"/contracts/{contract.pk}/status/", {"status": "signed"})
     contract.refresh_from_db()
     assert contract.status == "signed" and contract.signed_on is not None
+
+
+@pytest.mark.django_db
+def test_a_new_meter_replaces_the_old_one_with_registers_for_the_tariff_zones(
+    staff_client, company, other_company, now
+):
+    from kilowatt.network.models import MeterInstallation, TariffGroup
+
+    customer = factories.customer(company, now)
+    point = factories.supply_point(
+        company, customer, now, tariff_group_id=TariffGroup.objects.get(code="G12").pk
+    )
+    staff_client.post(
+        f"/supply-points/{point.pk}/meters/new/", {"serial_number": "A-1", "installed_on": "2024-01-01"}
+    )
+    staff_client.post(
+        f"/supply-points/{point.pk}/meters/new/", {"serial_number": "B-2", "installed_on": "2026-02-01"}
+    )
+    installations = list(MeterInstallation.objects.filter(supply_point=point).order_by("installed_on"))
+    assert [(i.meter.serial_number, str(i.removed_on)) for i in installations] == [
+        ("A-1", "2026-02-01"),
+        ("B-2", "None"),
+    ]
+    assert sorted(installations[1].meter.registers.values_list("code", "zone")) == [
+        ("1.8.1", "peak"),
+        ("1.8.2", "offpeak"),
+    ]
+    duplicate = staff_client.post(
+        f"/supply-points/{point.pk}/meters/new/", {"serial_number": "B-2", "installed_on": "2026-03-01"}
+    )
+    assert (
+        'id="field-serial_number"' in duplicate.content.decode()
+        and "already exists" in duplicate.content.decode()
+    )
+    rival_point = factories.supply_point(other_company, factories.customer(other_company, now), now)
+    assert staff_client.get(f"/supply-points/{rival_point.pk}/meters/new/").status_code == 404

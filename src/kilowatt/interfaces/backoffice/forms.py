@@ -154,3 +154,13 @@ class ContractForm(DomainErrorsMixin, forms.Form):
             payment_term_days=data["payment_term_days"],
             notice_period_days=data["notice_period_days"],
         )
+
+
+class MeterMountForm(DomainErrorsMixin, forms.Form):
+    serial_number = forms.CharField(label=_("Serial number"), required=False)
+    manufacturer = forms.CharField(label=_("Manufacturer"), required=False)
+    multiplier = forms.CharField(label=_("Multiplier"), initial="1", required=False)
+    installed_on = forms.DateField(label=_("Installed on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_multiplier(self) -> str:
+        return self.cleaned_data.get("multiplier") or "1"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/supply-points/new/", views.supply_point_form, name="supply_point_new"),
     path("customers/<int:customer_id>/contracts/new/", views.contract_form, name="contract_new"),
     path("contracts/<int:contract_id>/status/", views.contract_status, name="contract_status"),
+    path("supply-points/<int:supply_point_id>/meters/new/", views.meter_mount, name="meter_mount"),
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),

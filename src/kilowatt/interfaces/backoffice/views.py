@@ -30,13 +30,14 @@ from kilowatt.interfaces.backoffice.forms import (
     ContractForm,
     CustomerForm,
     DomainErrorsMixin,
+    MeterMountForm,
     SupplyPointForm,
 )
 from kilowatt.interfaces.backoffice.lists import SPECS, filtered_rows, page_of, xlsx_response
 from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
 from kilowatt.interfaces.backoffice.panels import panels_for
-from kilowatt.network.operations import supply_point_create
-from kilowatt.network.queries import supply_points_of_company, supply_points_search
+from kilowatt.network.operations import meter_mount_new, supply_point_create
+from kilowatt.network.queries import supply_point_of_company, supply_points_of_company, supply_points_search
 from kilowatt.parties.operations import customer_create, customer_update
 from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
 from kilowatt.sales.operations import contract_change_status, contract_create
@@ -273,3 +274,21 @@ def contract_status(request: HttpRequest, contract_id: int) -> HttpResponse:
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     return redirect("backoffice:customer", customer_id=contract.customer_id)
+
+
+@staff_page(CHANGE_MASTER_DATA)
+def meter_mount(request: HttpRequest, supply_point_id: int) -> HttpResponse:
+    point = supply_point_of_company(company=request.company, supply_point_id=supply_point_id)
+    if point is None:
+        raise Http404
+    form = MeterMountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meter_mount_new(
+                supply_point=point, actor=request.user, now=system_clock.now(), **form.cleaned_data
+            )
+            return redirect("backoffice:customer", customer_id=point.customer_id)
+        except ValidationFailed as exc:
+            form.add_domain_errors(exc)
+    title = _("New meter at %(code)s") % {"code": point.code}
+    return render(request, "backoffice/form.html", {"form": form, "title": title, "customer": point.customer})
