@@ -74,3 +74,13 @@ def zone_at(*, schedule: TimeZoneSchedule, moment: datetime) -> str | None:
         if rule.start_hour <= local.hour < rule.end_hour:
             return rule.zone
     return None
+
+
+def distribution_tariffs_listed() -> QuerySet[DistributionTariff]:
+    return DistributionTariff.objects.select_related("dso", "tariff_group", "confirmed_by").prefetch_related(
+        "rates"
+    )
+
+
+def national_rates_listed() -> QuerySet[NationalRate]:
+    return NationalRate.objects.select_related("confirmed_by").order_by("kind", "band", "-valid_from")

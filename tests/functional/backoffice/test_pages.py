@@ -262,3 +262,22 @@ def test_a_new_meter_replaces_the_old_one_with_registers_for_the_tariff_zones(
     )
     rival_point = factories.supply_point(other_company, factories.customer(other_company, now), now)
     assert staff_client.get(f"/supply-points/{rival_point.pk}/meters/new/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_tariffs_page_shows_reference_badges_and_billing_confirms(
+    client, company, back_office_user, django_assert_max_num_queries
+):
+    from kilowatt.catalog.models import DistributionTariff
+
+    client.force_login(back_office_user)
+    with django_assert_max_num_queries(12):
+        page = client.get("/tariffs/").content.decode()
+    assert "0.3469" in page and "to be confirmed" in page
+    tariff = DistributionTariff.objects.get(dso__code="pge-dystrybucja", tariff_group__code="G11")
+    assert client.post("/tariffs/", {"kind": "tariff", "ids": [tariff.pk]}).status_code == 403
+    billing = make_staff("bill", company, Role.BILLING)
+    client.force_login(billing)
+    client.post("/tariffs/", {"kind": "tariff", "ids": [tariff.pk]})
+    tariff.refresh_from_db()
+    assert tariff.confirmed_by == billing and not tariff.needs_confirmation

@@ -19,6 +19,7 @@ urlpatterns = [
     path("supply-points/<int:supply_point_id>/meters/new/", views.meter_mount, name="meter_mount"),
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
+    path("tariffs/", views.tariffs, name="tariffs"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
 ]

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kilowatt.catalog.operations import reference_data_confirm
+from kilowatt.catalog.queries import distribution_tariffs_listed, national_rates_listed
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import DictionaryEntry
@@ -21,6 +23,7 @@ from kilowatt.core.operations import dictionary_entry_add
 from kilowatt.core.permissions import (
     CHANGE_MASTER_DATA,
     EXPORT_DATA,
+    MANAGE_CATALOG,
     MANAGE_CONTRACTS,
     MANAGE_DICTIONARIES,
     VIEW_MASTER_DATA,
@@ -292,3 +295,28 @@ def meter_mount(request: HttpRequest, supply_point_id: int) -> HttpResponse:
             form.add_domain_errors(exc)
     title = _("New meter at %(code)s") % {"code": point.code}
     return render(request, "backoffice/form.html", {"form": form, "title": title, "customer": point.customer})
+
+
+@staff_page(VIEW_MASTER_DATA)
+def tariffs(request: HttpRequest) -> HttpResponse:
+    can_confirm = MANAGE_CATALOG in request.permissions
+    if request.method == "POST":
+        if not can_confirm:
+            raise PermissionDenied
+        kind = request.POST.get("kind")
+        source = distribution_tariffs_listed() if kind == "tariff" else national_rates_listed()
+        rows = source.filter(pk__in=request.POST.getlist("ids"))
+        count = reference_data_confirm(rows=rows, user=request.user, now=system_clock.now())
+        messages.success(request, _("Confirmed: %(count)s.") % {"count": count})
+        return redirect("backoffice:tariffs")
+    return render(
+        request,
+        "backoffice/tariffs.html",
+        {
+            "tariffs": distribution_tariffs_listed().order_by(
+                "dso__name", "tariff_group__code", "-valid_from"
+            ),
+            "rates": national_rates_listed(),
+            "can_confirm": can_confirm,
+        },
+    )
