@@ -30,14 +30,31 @@ class DistributionRateInline(admin.TabularInline):
 
 @admin.register(models.DistributionTariff)
 class DistributionTariffAdmin(admin.ModelAdmin):
-    list_display = ["name", "dso", "tariff_group", "valid_from", "valid_to", "is_reference_data", "confirmed_at"]
+    list_display = [
+        "name",
+        "dso",
+        "tariff_group",
+        "valid_from",
+        "valid_to",
+        "is_reference_data",
+        "confirmed_at",
+    ]
     list_filter = ["dso", "tariff_group", "is_reference_data"]
     inlines = [DistributionRateInline]
 
 
 @admin.register(models.NationalRate)
 class NationalRateAdmin(admin.ModelAdmin):
-    list_display = ["kind", "band", "price", "unit", "valid_from", "valid_to", "is_reference_data", "confirmed_at"]
+    list_display = [
+        "kind",
+        "band",
+        "price",
+        "unit",
+        "valid_from",
+        "valid_to",
+        "is_reference_data",
+        "confirmed_at",
+    ]
     list_filter = ["kind", "country"]
 
 
@@ -48,7 +65,14 @@ class TimeZoneRuleInline(admin.TabularInline):
 
 @admin.register(models.TimeZoneSchedule)
 class TimeZoneScheduleAdmin(admin.ModelAdmin):
-    list_display = ["dso", "tariff_group", "valid_from", "valid_to", "winter_time_all_year", "is_reference_data"]
+    list_display = [
+        "dso",
+        "tariff_group",
+        "valid_from",
+        "valid_to",
+        "winter_time_all_year",
+        "is_reference_data",
+    ]
     inlines = [TimeZoneRuleInline]
 
 

@@ -18,7 +18,15 @@ class TariffGroupAdmin(admin.ModelAdmin):
 
 @admin.register(models.ConsumptionBand)
 class ConsumptionBandAdmin(admin.ModelAdmin):
-    list_display = ["code", "commodity", "lower_kwh", "upper_kwh", "valid_from", "valid_to", "households_only"]
+    list_display = [
+        "code",
+        "commodity",
+        "lower_kwh",
+        "upper_kwh",
+        "valid_from",
+        "valid_to",
+        "households_only",
+    ]
 
 
 admin.site.register(models.DistributionArea)
