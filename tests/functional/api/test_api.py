@@ -212,3 +212,19 @@ def test_openapi_and_docs(client):
         assert path in paths
     docs = client.get("/api/v1/docs").content.decode()
     assert "cdn." not in docs and "/static/ninja/" in docs
+
+
+@pytest.mark.django_db
+def test_staff_session_acts_for_its_company_and_needs_csrf_to_change(
+    back_office_user, company, other_company, now
+):
+    stranger = factories.customer(other_company, now)
+    session = Client(enforce_csrf_checks=True)
+    session.force_login(back_office_user)
+    assert session.get("/api/v1/customers").json()["count"] == 0
+    assert session.get(f"/api/v1/customers/{stranger.pk}").status_code == 404
+    assert post(session, "/api/v1/customers", CUSTOMER).status_code == 403  # no CSRF token
+    session.get("/")  # the page sets the CSRF cookie
+    token = session.cookies["csrftoken"].value
+    created = post(session, "/api/v1/customers", CUSTOMER, HTTP_X_CSRFTOKEN=token)
+    assert created.status_code == 201 and Customer.objects.get(pk=created.json()["id"]).company == company
