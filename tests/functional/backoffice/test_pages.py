@@ -281,3 +281,23 @@ def test_tariffs_page_shows_reference_badges_and_billing_confirms(
     client.post("/tariffs/", {"kind": "tariff", "ids": [tariff.pk]})
     tariff.refresh_from_db()
     assert tariff.confirmed_by == billing and not tariff.needs_confirmation
+
+
+@pytest.mark.django_db
+def test_contact_person_and_consents_from_the_360_page(staff_client, company, now):
+    from kilowatt.parties.models import Consent
+
+    customer = factories.customer(company, now)
+    bad = staff_client.post(f"/customers/{customer.pk}/contacts/new/", {"first_name": "Ewa", "phone": "12"})
+    assert 'id="field-last_name"' in bad.content.decode() and customer.contacts.count() == 0
+    staff_client.post(
+        f"/customers/{customer.pk}/contacts/new/",
+        {"first_name": "Ewa", "last_name": "Nowak", "is_signing_person": "on"},
+    )
+    assert customer.contacts.get().is_signing_person
+    staff_client.post(f"/customers/{customer.pk}/consents/", {"kind": "marketing", "action": "grant"})
+    staff_client.post(f"/customers/{customer.pk}/consents/", {"kind": "marketing", "action": "withdraw"})
+    consent = Consent.objects.get(customer=customer)
+    assert consent.withdrawn_at is not None and consent.source == "back office"
+    page = staff_client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "Ewa Nowak" in page and "signing person" in page and "withdrawn" in page

@@ -9,6 +9,7 @@ from kilowatt.core.models import AuditEntry
 from kilowatt.core.permissions import VIEW_MASTER_DATA
 from kilowatt.interfaces.backoffice.panels import panel_register
 from kilowatt.network.queries import supply_points_of_customer
+from kilowatt.parties.models import ConsentKind
 from kilowatt.sales.models import ContractStatus
 from kilowatt.sales.operations import CONTRACT_TRANSITIONS
 from kilowatt.sales.queries import contracts_of_customer
@@ -19,7 +20,14 @@ def _data(request, customer) -> dict:
 
 
 def _contacts(request, customer) -> dict:
-    return {"contacts": list(customer.contacts.all()), "consents": list(customer.consents.all())}
+    consents = list(customer.consents.all())
+    active = {c.kind for c in consents if c.withdrawn_at is None}
+    return {
+        "customer_id": customer.pk,
+        "contacts": list(customer.contacts.all()),
+        "consents": consents,
+        "grantable": [(kind, label) for kind, label in ConsentKind.choices if kind not in active],
+    }
 
 
 def _supply_points(request, customer) -> dict:

@@ -10,7 +10,7 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.network.models import Commodity, Dso, SupplyPoint, TariffGroup
 from kilowatt.network.operations import SupplyPointData
 from kilowatt.parties.models import Channel, CustomerKind
-from kilowatt.parties.operations import AddressData, CustomerData
+from kilowatt.parties.operations import AddressData, ContactData, CustomerData
 from kilowatt.sales.models import BILLING_CYCLES, ContractKind
 from kilowatt.sales.operations import ContractData
 
@@ -164,3 +164,19 @@ class MeterMountForm(DomainErrorsMixin, forms.Form):
 
     def clean_multiplier(self) -> str:
         return self.cleaned_data.get("multiplier") or "1"
+
+
+class ContactForm(DomainErrorsMixin, forms.Form):
+    first_name = forms.CharField(label=_("First name"), required=False)
+    last_name = forms.CharField(label=_("Last name"), required=False)
+    role = forms.ChoiceField(label=_("Role"), required=False)
+    email = forms.CharField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), required=False)
+    is_signing_person = forms.BooleanField(label=_("Signing person"), required=False)
+
+    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "—"), *roles]
+
+    def contact_data(self) -> ContactData:
+        return ContactData(**self.cleaned_data)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -30,6 +31,7 @@ from kilowatt.core.permissions import (
 )
 from kilowatt.core.queries import dictionary_entries
 from kilowatt.interfaces.backoffice.forms import (
+    ContactForm,
     ContractForm,
     CustomerForm,
     DomainErrorsMixin,
@@ -41,7 +43,13 @@ from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
 from kilowatt.interfaces.backoffice.panels import panels_for
 from kilowatt.network.operations import meter_mount_new, supply_point_create
 from kilowatt.network.queries import supply_point_of_company, supply_points_of_company, supply_points_search
-from kilowatt.parties.operations import customer_create, customer_update
+from kilowatt.parties.operations import (
+    consent_grant,
+    consent_withdraw,
+    contact_add,
+    customer_create,
+    customer_update,
+)
 from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
 from kilowatt.sales.operations import contract_change_status, contract_create
 from kilowatt.sales.queries import contract_of_company, contracts_of_company, contracts_search
@@ -320,3 +328,48 @@ def tariffs(request: HttpRequest) -> HttpResponse:
             "can_confirm": can_confirm,
         },
     )
+
+
+@staff_page(CHANGE_MASTER_DATA)
+def contact_form(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    language = translation.get_language() or "pl"
+    roles = [
+        (e.code, e.label(language))
+        for e in dictionary_entries(company=request.company, dictionary="contact_role")
+    ]
+    form = ContactForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_add(
+                customer=customer, data=form.contact_data(), actor=request.user, now=system_clock.now()
+            )
+            return redirect("backoffice:customer", customer_id=customer.pk)
+        except ValidationFailed as exc:
+            form.add_domain_errors(exc)
+    return render(
+        request,
+        "backoffice/form.html",
+        {"form": form, "title": _("New contact person"), "customer": customer},
+    )
+
+
+@staff_page(CHANGE_MASTER_DATA)
+@require_POST
+def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(request, customer_id)
+    kind = request.POST.get("kind", "")
+    try:
+        if request.POST.get("action") == "withdraw":
+            consent_withdraw(customer=customer, kind=kind, actor=request.user, now=system_clock.now())
+        else:
+            consent_grant(
+                customer=customer,
+                kind=kind,
+                source=_("back office"),
+                actor=request.user,
+                now=system_clock.now(),
+            )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+    return redirect("backoffice:customer", customer_id=customer.pk)
