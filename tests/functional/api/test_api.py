@@ -212,6 +212,7 @@ def test_openapi_and_docs(client):
         assert path in paths
     docs = client.get("/api/v1/docs").content.decode()
     assert "cdn." not in docs and "/static/ninja/" in docs
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
 
 
 @pytest.mark.django_db
