@@ -301,3 +301,20 @@ def test_contact_person_and_consents_from_the_360_page(staff_client, company, no
     assert consent.withdrawn_at is not None and consent.source == "back office"
     page = staff_client.get(f"/customers/{customer.pk}/").content.decode()
     assert "Ewa Nowak" in page and "signing person" in page and "withdrawn" in page
+
+
+@pytest.mark.django_db
+def test_meter_export_lists_registers_with_bounded_queries(
+    staff_client, company, now, django_assert_max_num_queries
+):
+    customer = factories.customer(company, now)
+    for index in range(5):
+        point = factories.supply_point(company, customer, now)
+        staff_client.post(
+            f"/supply-points/{point.pk}/meters/new/",
+            {"serial_number": f"S{index}", "installed_on": "2025-01-01"},
+        )
+    with django_assert_max_num_queries(10):
+        export = staff_client.get("/lists/meters/", {"export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 5 and all(row[3] == "1.8.0" for row in rows)

@@ -127,8 +127,6 @@ def object_list(request: HttpRequest, list_key: str) -> HttpResponse:
         if EXPORT_DATA not in request.permissions:
             raise PermissionDenied
         return xlsx_response(spec, rows, filename=f"{spec.key}-{system_clock.today().isoformat()}")
-    if spec.key == "meters":
-        rows = rows.prefetch_related("registers")
     page = page_of(request, rows)
     table = [
         (spec.detail_url(row) if spec.detail_url else None, [column.value(row) for column in spec.columns])
