@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kilowatt.parties",
     "kilowatt.network",
     "kilowatt.catalog",
+    "kilowatt.metering",
     "kilowatt.sales",
     "kilowatt.interfaces",
 ]

@@ -1,0 +1,122 @@
+"""Use cases of metering: recording register reads checked against the company's rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kilowatt.core.models import Company
+from kilowatt.core.validation import FieldErrors
+from kilowatt.metering.models import MeterRead, ReadFinding, ReadKind, Severity, ValidationRule
+from kilowatt.metering.validation import DEFAULT_RULES, RULES, ReadContext, consumption_of
+from kilowatt.network.models import MeterInstallation, MeterRegister, SupplyPoint
+
+SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.ERROR]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_code: str
+    severity: str
+    message: str
+
+
+def _active_rules(company: Company) -> list[tuple[str, str, dict]]:
+    configured = list(ValidationRule.objects.filter(company=company))
+    if not configured:
+        return DEFAULT_RULES
+    return [(r.code, r.severity, r.parameters) for r in configured if r.is_active and r.code in RULES]
+
+
+def _value(errors: FieldErrors, value: Decimal | str) -> Decimal | None:
+    try:
+        number = Decimal(str(value).replace(",", "."))
+    except InvalidOperation:
+        errors.add("value", _("Enter a number."))
+        return None
+    if not number.is_finite() or number < 0:
+        errors.add("value", _("A meter read is a number of zero or more."))
+        return None
+    return number
+
+
+@transaction.atomic
+def meter_read_record(
+    *,
+    company: Company,
+    supply_point: SupplyPoint,
+    register: MeterRegister,
+    read_on: date,
+    value: Decimal | str,
+    kind: str,
+    source: str,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    external_id: str = "",
+) -> tuple[MeterRead, list[Finding]]:
+    """Store a read with the findings of the company's validation rules; the same external id twice is
+    stored once. Raises ValidationFailed for input that is not a read at all."""
+    if external_id:
+        existing = MeterRead.objects.filter(company=company, external_id=external_id).first()
+        if existing is not None:
+            return existing, [Finding(f.rule_code, f.severity, f.message) for f in existing.findings.all()]
+    errors = FieldErrors()
+    if supply_point.company_id != company.pk or register.meter.company_id != company.pk:
+        errors.add("register_id", _("Register not found."), code="not_found")
+    if kind not in ReadKind.values:
+        errors.add("kind", _("Unknown kind of read."))
+    number = _value(errors, value)
+    errors.raise_if_any()
+    previous = (
+        MeterRead.objects.filter(register=register, superseded_by__isnull=True)
+        .exclude(highest_severity=Severity.ERROR)  # a read in error is no baseline
+        .order_by("-read_on", "-id")
+        .first()
+    )
+    installed = MeterInstallation.objects.filter(
+        Q(removed_on__isnull=True) | Q(removed_on__gt=read_on),
+        meter=register.meter,
+        supply_point=supply_point,
+        installed_on__lte=read_on,
+    ).exists()
+    context = ReadContext(
+        read_on=read_on,
+        value=number,
+        previous_on=previous.read_on if previous else None,
+        previous_value=previous.value if previous else None,
+        register_digits=register.digits,
+        meter_installed=installed,
+        annual_estimate_kwh=supply_point.annual_consumption_kwh,
+    )
+    findings = [
+        Finding(code, severity, message)
+        for code, severity, parameters in _active_rules(company)
+        if (message := RULES[code](context, parameters))
+    ]
+    highest = max((f.severity for f in findings), key=SEVERITY_ORDER.index, default="")
+    read = MeterRead.objects.create(
+        company=company,
+        supply_point=supply_point,
+        register=register,
+        read_on=read_on,
+        value=number,
+        consumption=consumption_of(context).amount,
+        kind=kind,
+        source=source,
+        external_id=external_id,
+        highest_severity=highest,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_at=now,
+    )
+    ReadFinding.objects.bulk_create(
+        ReadFinding(read=read, rule_code=f.rule_code, severity=f.severity, message=f.message[:300])
+        for f in findings
+    )
+    # A read with an error finding is kept for review; billing does not use it until it is superseded.
+    return read, findings
