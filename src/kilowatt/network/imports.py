@@ -8,19 +8,16 @@ exists are counted as unchanged.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company, ImportBatch
+from kilowatt.core.tabular import table_rows_read
 from kilowatt.network.models import Dso, SupplyPoint, TariffGroup
 from kilowatt.network.operations import SupplyPointData, supply_point_create
 from kilowatt.parties.models import Customer
@@ -63,10 +60,6 @@ FIELD_TO_COLUMN = {
 }
 
 
-class ImportFileInvalid(ValidationFailed):
-    code = "import_file_invalid"
-
-
 @dataclass
 class ImportResult:
     batch: ImportBatch
@@ -78,43 +71,8 @@ class _DryRun(Exception):
     pass
 
 
-def import_rows_read(*, file_name: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of the file as dicts keyed by lower-case column name; raise ImportFileInvalid if unreadable."""
-    try:
-        if content[:2] == b"PK":
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-            values = [
-                ["" if v is None else str(v).strip() for v in row]
-                for row in sheet.iter_rows(values_only=True)
-            ]
-        else:
-            text = content.decode("utf-8-sig")
-            delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
-            values = [
-                [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-            ]
-    except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError) as exc:
-        raise ImportFileInvalid.single(
-            "file", _("The file is neither UTF-8 CSV nor XLSX: %(error)s") % {"error": exc}
-        ) from exc
-    if not values:
-        raise ImportFileInvalid.single("file", _("The file is empty."))
-    header = [name.strip().lower() for name in values[0]]
-    missing = sorted(REQUIRED_COLUMNS - set(header))
-    if missing:
-        raise ImportFileInvalid.single(
-            "file", _("Missing columns: %(columns)s") % {"columns": ", ".join(missing)}
-        )
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown:
-        raise ImportFileInvalid.single(
-            "file", _("Unknown columns: %(columns)s") % {"columns": ", ".join(unknown)}
-        )
-    return [
-        dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))
-        for row in values[1:]
-        if any(cell for cell in row)
-    ]
+def import_rows_read(*, content: bytes) -> list[dict[str, str]]:
+    return table_rows_read(content=content, columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 def _existing_customer(company: Company, row: dict) -> Customer | None:
@@ -184,7 +142,7 @@ def customers_import(
     ).first()
     if done is not None and not dry_run:
         return ImportResult(batch=done, already_imported=True, errors=done.errors)
-    rows = import_rows_read(file_name=file_name, content=content)
+    rows = import_rows_read(content=content)
     counts = {"created": 0, "unchanged": 0}
     errors: list[dict] = []
     try:
