@@ -21,24 +21,17 @@ from kilowatt.core.tabular import table_rows_read
 from kilowatt.network.models import Dso, SupplyPoint, TariffGroup
 from kilowatt.network.operations import SupplyPointData, supply_point_create
 from kilowatt.parties.models import Customer
-from kilowatt.parties.operations import AddressData, CustomerData, customer_create
+from kilowatt.parties.operations import (
+    ADDRESS_FIELDS,
+    CUSTOMER_FIELDS,
+    AddressData,
+    CustomerData,
+    customer_create,
+)
 
 IMPORT_KIND = "customers_supply_points"
-CUSTOMER_COLUMNS = [
-    "external_id",
-    "kind",
-    "first_name",
-    "last_name",
-    "business_name",
-    "pesel",
-    "nip",
-    "regon",
-    "krs",
-    "email",
-    "phone",
-    "preferred_channel",
-]
-ADDRESS_COLUMNS = ["street", "building_number", "apartment_number", "postal_code", "city"]
+CUSTOMER_COLUMNS = ["external_id", *CUSTOMER_FIELDS]
+ADDRESS_COLUMNS = list(ADDRESS_FIELDS)
 POINT_COLUMNS = [
     "supply_point_code",
     "commodity",

@@ -63,6 +63,23 @@ class CustomerData:
     correspondence_address: AddressData | None = field(default=None)
 
 
+# The customer's own fields of CustomerData, as forms and import files name them.
+CUSTOMER_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "business_name",
+    "pesel",
+    "nip",
+    "regon",
+    "krs",
+    "email",
+    "phone",
+    "preferred_channel",
+)
+ADDRESS_FIELDS = ("street", "building_number", "apartment_number", "postal_code", "city")
+
+
 def address_clean(*, data: AddressData, errors: FieldErrors, prefix: str) -> AddressData:
     errors.require(f"{prefix}building_number", data.building_number)
     errors.require(f"{prefix}city", data.city)

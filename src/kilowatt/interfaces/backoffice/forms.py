@@ -10,11 +10,15 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.network.models import Commodity, Dso, SupplyPoint, TariffGroup
 from kilowatt.network.operations import SupplyPointData
 from kilowatt.parties.models import Channel, CustomerKind
-from kilowatt.parties.operations import AddressData, ContactData, CustomerData
+from kilowatt.parties.operations import (
+    ADDRESS_FIELDS,
+    CUSTOMER_FIELDS,
+    AddressData,
+    ContactData,
+    CustomerData,
+)
 from kilowatt.sales.models import BILLING_CYCLES, ContractKind
 from kilowatt.sales.operations import ContractData
-
-ADDRESS_FIELDS = ["street", "building_number", "apartment_number", "postal_code", "city"]
 
 
 class AddressFieldsMixin(forms.Form):
@@ -49,22 +53,7 @@ class CustomerForm(DomainErrorsMixin, AddressFieldsMixin):
     preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Channel.choices)
 
     def customer_data(self) -> CustomerData:
-        values = {
-            name: self.cleaned_data.get(name, "")
-            for name in (
-                "kind",
-                "first_name",
-                "last_name",
-                "business_name",
-                "pesel",
-                "nip",
-                "regon",
-                "krs",
-                "email",
-                "phone",
-                "preferred_channel",
-            )
-        }
+        values = {name: self.cleaned_data.get(name, "") for name in CUSTOMER_FIELDS}
         return CustomerData(address=self.address_data(), **values)
 
     @classmethod

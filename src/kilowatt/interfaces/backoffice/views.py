@@ -44,6 +44,7 @@ from kilowatt.interfaces.backoffice.panels import panels_for
 from kilowatt.network.operations import meter_mount_new, supply_point_create
 from kilowatt.network.queries import supply_point_of_company, supply_points_of_company, supply_points_search
 from kilowatt.parties.operations import (
+    ADDRESS_FIELDS,
     consent_grant,
     consent_withdraw,
     contact_add,
@@ -211,10 +212,7 @@ def supply_point_form(request: HttpRequest, customer_id: int) -> HttpResponse:
             except ValidationFailed as exc:
                 form.add_domain_errors(exc)
     else:
-        initial = {
-            f"address_{name}": getattr(customer.address, name)
-            for name in ("street", "building_number", "apartment_number", "postal_code", "city")
-        }
+        initial = {f"address_{name}": getattr(customer.address, name) for name in ADDRESS_FIELDS}
         form = SupplyPointForm(initial={"commodity": "electricity", **initial})
     return render(
         request, "backoffice/form.html", {"form": form, "title": _("New supply point"), "customer": customer}

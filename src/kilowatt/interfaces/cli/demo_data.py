@@ -34,7 +34,7 @@ from kilowatt.network.models import (
 )
 from kilowatt.network.operations import consumption_band_for
 from kilowatt.parties.models import Address, Consent, ContactPerson, Customer
-from kilowatt.parties.operations import customer_search_text
+from kilowatt.parties.operations import ADDRESS_FIELDS, customer_search_text
 from kilowatt.sales.models import Contract, ContractStatus, ContractSupplyPoint
 
 DEMO_PASSWORD = "kilowatt-demo"
@@ -333,12 +333,7 @@ class DemoGenerator:
         for customer, address in zip(customers, addresses, strict=True):
             kinds = [False] + ([True] if self.rng.random() < 0.12 else [])
             for gas in kinds:
-                point_address = Address(
-                    **{
-                        f: getattr(address, f)
-                        for f in ("street", "building_number", "apartment_number", "postal_code", "city")
-                    }
-                )
+                point_address = Address(**{f: getattr(address, f) for f in ADDRESS_FIELDS})
                 point_addresses.append(point_address)
                 points.append(self._point(customer, point_address, gas))
         Address.objects.bulk_create(point_addresses, batch_size=2000)
