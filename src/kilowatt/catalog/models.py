@@ -317,3 +317,63 @@ class Fee(Dated):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GasConversionFactor(Dated, ReferenceData):
+    """kWh per m³ of gas in a DSO's area over a period (mean gross calorific value ÷ 3.6).
+
+    An area-less row applies to every area of the DSO that has no row of its own.
+    """
+
+    dso = models.ForeignKey(Dso, on_delete=models.PROTECT, related_name="gas_conversion_factors")
+    area = models.ForeignKey(
+        "network.DistributionArea",
+        verbose_name=_("distribution area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gas_conversion_factors",
+    )
+    factor = models.DecimalField(_("kWh per m³"), max_digits=8, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("gas conversion factor")
+        verbose_name_plural = _("gas conversion factors")
+        ordering = ["dso", "area", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dso", "area", "valid_from"], name="gas_factor_unique", nulls_distinct=False
+            ),
+            _valid_period("gas_factor_valid_period"),
+            models.CheckConstraint(condition=Q(factor__gt=0), name="gas_factor_positive"),
+        ]
+
+
+class LoadProfile(Dated, ReferenceData):
+    """A standard load profile of a tariff group: how a year's consumption spreads over months and zones.
+
+    Used to estimate missing reads, to split consumption at a price change when no read marks it, and
+    for the share of consumption in capacity-fee hours (working days 7–22) of customers without
+    interval data.
+    """
+
+    tariff_group = models.ForeignKey(TariffGroup, on_delete=models.PROTECT, related_name="load_profiles")
+    monthly_shares = models.JSONField(
+        _("monthly shares"), help_text=_("Twelve fractions of the annual consumption, January first.")
+    )
+    zone_shares = models.JSONField(_("zone shares"), default=dict, help_text=_("{zone: fraction}"))
+    capacity_hours_share = models.DecimalField(
+        _("share in capacity-fee hours"), max_digits=6, decimal_places=4, default=0
+    )
+
+    class Meta:
+        verbose_name = _("standard load profile")
+        verbose_name_plural = _("standard load profiles")
+        ordering = ["tariff_group", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["tariff_group", "valid_from"], name="load_profile_unique"),
+            _valid_period("load_profile_valid_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tariff_group.code} {self.valid_from}"

@@ -47,3 +47,21 @@ def _series_locked(*, company: Company, document_type: str, year: int) -> Number
     except IntegrityError:
         pass  # another transaction created it first; lock theirs below
     return NumberSeries.objects.select_for_update().get(**lookup)
+
+
+def number_series_take(*, company: Company, document_type: str, year: int, count: int) -> list[str]:
+    """Take ``count`` consecutive numbers at once (a billing batch); same rules as ``number_series_next``."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_series_take must run inside the documents' transaction")
+    if count <= 0:
+        return []
+    series = _series_locked(company=company, document_type=document_type, year=year)
+    if series.is_closed:
+        raise NumberSeriesClosed(
+            _("The number series %(type)s %(year)s is closed.") % {"type": document_type, "year": year}
+        )
+    first = series.next_number
+    NumberSeries.objects.filter(pk=series.pk).update(next_number=first + count)
+    return [
+        series.pattern.format(prefix=series.prefix, number=n, year=year) for n in range(first, first + count)
+    ]

@@ -31,17 +31,25 @@ class Consumption:
     rolled_over: bool
 
 
+def dial_difference(*, previous: Decimal, current: Decimal, digits: int) -> tuple[Decimal, bool]:
+    """``current - previous``; a lower value on a nearly full dial is a rollover, counted over the top."""
+    difference = current - previous
+    if difference >= 0:
+        return difference, False
+    dial = Decimal(10) ** digits
+    if previous >= dial * Decimal("0.9") and current <= dial * Decimal("0.1"):
+        return dial - previous + current, True
+    return difference, False
+
+
 def consumption_of(context: ReadContext) -> Consumption:
-    """Consumption since the previous read; a lower value on a nearly full dial is a rollover."""
+    """Consumption since the previous read."""
     if context.previous_value is None:
         return Consumption(None, False)
-    difference = context.value - context.previous_value
-    if difference >= 0:
-        return Consumption(difference, False)
-    dial = Decimal(10) ** context.register_digits
-    if context.previous_value >= dial * Decimal("0.9") and context.value <= dial * Decimal("0.1"):
-        return Consumption(dial - context.previous_value + context.value, True)
-    return Consumption(difference, False)
+    amount, rolled_over = dial_difference(
+        previous=context.previous_value, current=context.value, digits=context.register_digits
+    )
+    return Consumption(amount, rolled_over)
 
 
 def _negative(context: ReadContext, params: dict) -> str | None:

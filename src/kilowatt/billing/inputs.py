@@ -1,0 +1,446 @@
+"""From stored data to rating requests: a batch of contracts is loaded in a fixed number of queries.
+
+This is where reads are chosen (or estimated), gas volume becomes energy, and the rates valid in the
+period are gathered; the pre-billing findings (missing reads, reads in error or in the future, missing
+zones) are raised here so that nothing unexplained reaches the rating engine.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+
+from kilowatt.billing.estimation import KnownRead, estimate_value, yearly_consumption
+from kilowatt.billing.findings import Finding, finding
+from kilowatt.billing.models import InvoiceKind, InvoiceRead
+from kilowatt.billing.rating import Rate, RatingRequest, Terms, Usage
+from kilowatt.catalog.models import (
+    DistributionTariff,
+    GasConversionFactor,
+    LoadProfile,
+    NationalRate,
+    PriceComponent,
+)
+from kilowatt.core.money import energy_round
+from kilowatt.core.periods import Period
+from kilowatt.metering.models import MeterRead, ReadKind, Severity
+from kilowatt.metering.validation import dial_difference
+from kilowatt.network.models import Direction, MeterInstallation, SupplyPoint
+from kilowatt.sales.models import Contract, ContractKind
+
+HISTORY_DAYS = 400
+LOOKAHEAD_DAYS = 62
+KIND_PREFERENCE = {ReadKind.ACTUAL: 0, ReadKind.CUSTOMER: 1, ReadKind.ESTIMATE: 2, ReadKind.FORECAST: 3}
+
+
+@dataclass(frozen=True)
+class ReadPoint:
+    """A register's value on a day: a stored read (``read_id``) or an estimate still to be stored."""
+
+    day: date
+    value: Decimal
+    read_id: int | None
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class RegisterUse:
+    register_id: int
+    register_code: str
+    meter_serial: str
+    zone: str
+    unit: str
+    start: ReadPoint
+    end: ReadPoint
+    consumption: Decimal
+    conversion_factor: Decimal | None
+    kwh: Decimal
+
+
+@dataclass
+class PreparedBill:
+    contract: Contract
+    period: Period
+    kind: str
+    supply_point: SupplyPoint | None = None
+    request: RatingRequest | None = None
+    registers: list[RegisterUse] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocks for f in self.findings)
+
+
+@dataclass(frozen=True)
+class BillTarget:
+    contract_id: int
+    period: Period
+    kind: str = InvoiceKind.PERIODIC
+
+
+def bills_prepare(*, targets: list[BillTarget], issue_date: date) -> list[PreparedBill]:
+    """Prepare every target of a batch: rating requests where the data allows, findings where not."""
+    if not targets:
+        return []
+    loader = _BatchData(targets=targets)
+    return [loader.prepare(target, issue_date=issue_date) for target in targets]
+
+
+class _BatchData:
+    def __init__(self, *, targets: list[BillTarget]) -> None:
+        ids = [t.contract_id for t in targets]
+        first = min(t.period.start for t in targets)
+        last = max(t.period.end for t in targets if t.period.end)
+        self.contracts = {
+            c.pk: c
+            for c in Contract.objects.filter(pk__in=ids)
+            .select_related("customer__address", "product", "price_list", "company")
+            .prefetch_related("supply_point_links")
+        }
+        links = [link for c in self.contracts.values() for link in c.supply_point_links.all()]
+        self.points = {
+            p.pk: p
+            for p in SupplyPoint.objects.filter(
+                pk__in={link.supply_point_id for link in links}
+            ).select_related("dso", "tariff_group", "address", "area")
+        }
+        price_list_ids = {c.price_list_id for c in self.contracts.values()}
+        self.components: dict[int, list[PriceComponent]] = defaultdict(list)
+        for component in PriceComponent.objects.filter(price_list_id__in=price_list_ids):
+            self.components[component.price_list_id].append(component)
+        pairs = {(p.dso_id, p.tariff_group_id) for p in self.points.values()}
+        self.tariffs: dict[tuple[int, int], list[DistributionTariff]] = defaultdict(list)
+        tariff_filter = Q(pk__in=[])
+        for dso_id, group_id in pairs:
+            tariff_filter |= Q(dso_id=dso_id, tariff_group_id=group_id)
+        for tariff in DistributionTariff.objects.filter(tariff_filter).prefetch_related("rates"):
+            self.tariffs[(tariff.dso_id, tariff.tariff_group_id)].append(tariff)
+        self.national = list(NationalRate.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first)))
+        self.profiles: dict[int, list[LoadProfile]] = defaultdict(list)
+        for profile in LoadProfile.objects.all():
+            self.profiles[profile.tariff_group_id].append(profile)
+        self.gas_factors = list(
+            GasConversionFactor.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        )
+        self.installations: dict[int, list[MeterInstallation]] = defaultdict(list)
+        for installation in (
+            MeterInstallation.objects.filter(supply_point_id__in=self.points, installed_on__lt=last)
+            .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
+            .select_related("meter")
+            .prefetch_related("meter__registers")
+        ):
+            self.installations[installation.supply_point_id].append(installation)
+        register_ids = [
+            r.pk for items in self.installations.values() for i in items for r in i.meter.registers.all()
+        ]
+        self.reads: dict[int, list[MeterRead]] = defaultdict(list)
+        for read in MeterRead.objects.filter(
+            register_id__in=register_ids,
+            read_on__gte=first - timedelta(days=HISTORY_DAYS),
+            superseded_by__isnull=True,
+        ).order_by("register_id", "read_on", "id"):
+            self.reads[read.register_id].append(read)
+        self.previous_ends: dict[tuple[int, int], MeterRead] = {}
+        starts = {t.period.start for t in targets}
+        for use in InvoiceRead.objects.filter(
+            role="end",
+            invoice__contract_id__in=ids,
+            invoice__period_end__in=starts,
+            invoice__kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT],
+        ).select_related("read", "invoice"):
+            self.previous_ends[(use.invoice.contract_id, use.read.register_id)] = use.read
+
+    def prepare(self, target: BillTarget, *, issue_date: date) -> PreparedBill:
+        contract = self.contracts[target.contract_id]
+        bill = PreparedBill(contract=contract, period=target.period, kind=target.kind)
+        period = target.period
+        links = [
+            link
+            for link in contract.supply_point_links.all()
+            if Period(link.valid_from, link.valid_to).overlaps(period)
+        ]
+        if not links:
+            bill.findings.append(finding("no_supply_point", contract=contract.number))
+            return bill
+        if len(links) > 1:
+            bill.findings.append(finding("several_supply_points", contract=contract.number))
+            return bill
+        point = self.points[links[0].supply_point_id]
+        bill.supply_point = point
+        profile = self._profile(point, period.start)
+        registers = self._register_uses(bill, point, profile, issue_date)
+        if bill.blocked:
+            return bill
+        bill.registers = registers
+        bill.request = RatingRequest(
+            period=period,
+            terms=Terms(
+                commodity=point.commodity,
+                comprehensive=contract.kind == ContractKind.COMPREHENSIVE,
+                household=point.tariff_group.is_household,
+                vat_rate=contract.price_list.vat_rate,
+                excise_included=contract.price_list.excise_included,
+                capacity_kw=point.contracted_capacity_kw,
+                capacity_band=point.consumption_band if point.consumption_band.startswith("capacity") else "",
+                capacity_hours_share=profile.capacity_hours_share if profile else Decimal(0),
+            ),
+            usages=tuple(
+                Usage(
+                    zone=r.zone,
+                    start=r.start.day,
+                    end=r.end.day,
+                    kwh=r.kwh,
+                    read_ids=tuple(i for i in (r.start.read_id, r.end.read_id) if i),
+                    estimated=r.start.estimated or r.end.estimated,
+                )
+                for r in registers
+            ),
+            sales_rates=self._sales_rates(contract, point),
+            distribution_rates=self._distribution_rates(contract, point, period),
+            national_rates=self._national_rates(point),
+        )
+        return bill
+
+    def _profile(self, point: SupplyPoint, day: date) -> LoadProfile | None:
+        for profile in sorted(
+            self.profiles.get(point.tariff_group_id, []), key=lambda p: p.valid_from, reverse=True
+        ):
+            if profile.valid_from <= day and (profile.valid_to is None or day < profile.valid_to):
+                return profile
+        return None
+
+    def _register_uses(
+        self, bill: PreparedBill, point: SupplyPoint, profile: LoadProfile | None, issue_date: date
+    ) -> list[RegisterUse]:
+        period, contract = bill.period, bill.contract
+        assert period.end is not None
+        installations = self.installations.get(point.pk, [])
+        if not installations:
+            bill.findings.append(finding("no_meter", contract=contract.number, point=point.code))
+            return []
+        shares = tuple(Decimal(s) for s in profile.monthly_shares) if profile else None
+        zone_shares = {z: Decimal(s) for z, s in (profile.zone_shares if profile else {}).items()}
+        uses: list[RegisterUse] = []
+        zones_seen: set[str] = set()
+        for installation in installations:
+            span = Period(installation.installed_on, installation.removed_on).intersection(period)
+            if span is None or span.end is None:
+                continue
+            meter = installation.meter
+            for register in meter.registers.all():
+                if register.direction != Direction.IMPORT:
+                    continue
+                zones_seen.add(register.zone)
+                reads = self.reads.get(register.pk, [])
+                self._check_reads(bill, reads, register.code, period, issue_date)
+                usable = [
+                    r for r in reads if r.highest_severity != Severity.ERROR and r.read_on <= issue_date
+                ]
+                zone_share = zone_shares.get(
+                    register.zone, Decimal(1) / max(len(point.tariff_group.zones), 1)
+                )
+                annual = point.annual_consumption_kwh
+                if point.commodity == "gas":
+                    annual = annual / (self._gas_factor(point, span) or Decimal("11"))
+                previous_end = self.previous_ends.get((contract.pk, register.pk))
+                if previous_end is not None and previous_end.read_on == span.start:
+                    start = ReadPoint(
+                        previous_end.read_on,
+                        previous_end.value,
+                        previous_end.pk,
+                        previous_end.kind in (ReadKind.ESTIMATE, ReadKind.FORECAST),
+                    )
+                else:
+                    start = _value_on(usable, span.start, annual, zone_share, shares)
+                end = _value_on(usable, span.end, annual, zone_share, shares)
+                if start is None or end is None:
+                    bill.findings.append(
+                        finding(
+                            "no_read",
+                            contract=contract.number,
+                            register=register.code,
+                            meter=meter.serial_number,
+                            day=span.start if start is None else span.end,
+                        )
+                    )
+                    continue
+                amount, _ = dial_difference(previous=start.value, current=end.value, digits=register.digits)
+                if amount < 0:
+                    bill.findings.append(
+                        finding(
+                            "negative_consumption",
+                            contract=contract.number,
+                            register=register.code,
+                            start=start.value,
+                            end=end.value,
+                        )
+                    )
+                    continue
+                consumption = energy_round(amount * meter.multiplier)
+                factor, kwh = None, consumption
+                if point.commodity == "gas":
+                    factor = self._gas_factor(point, span)
+                    if factor is None:
+                        bill.findings.append(finding("no_gas_factor", contract=contract.number, period=span))
+                        continue
+                    kwh = (consumption * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+                uses.append(
+                    RegisterUse(
+                        register.pk,
+                        register.code,
+                        meter.serial_number,
+                        register.zone,
+                        register.unit,
+                        start,
+                        end,
+                        consumption,
+                        factor,
+                        kwh,
+                    )
+                )
+        missing = set(point.tariff_group.zones) - zones_seen
+        if missing and not bill.findings:
+            bill.findings.append(
+                finding(
+                    "missing_zone",
+                    contract=contract.number,
+                    zones=", ".join(sorted(missing)),
+                    group=point.tariff_group.code,
+                )
+            )
+        return uses
+
+    def _check_reads(
+        self, bill: PreparedBill, reads: list[MeterRead], register_code: str, period: Period, issue_date: date
+    ) -> None:
+        assert period.end is not None
+        for read in reads:
+            if read.read_on > issue_date:
+                bill.findings.append(
+                    finding(
+                        "read_in_future",
+                        contract=bill.contract.number,
+                        register=register_code,
+                        day=read.read_on,
+                    )
+                )
+            elif read.highest_severity == Severity.ERROR and period.start <= read.read_on <= period.end:
+                bill.findings.append(
+                    finding(
+                        "read_in_error",
+                        contract=bill.contract.number,
+                        register=register_code,
+                        day=read.read_on,
+                    )
+                )
+
+    def _gas_factor(self, point: SupplyPoint, span: Period) -> Decimal | None:
+        """The day-weighted mean of the area's factors over the period (DSO-wide rows fill the gaps)."""
+        assert span.end is not None
+        rows = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id == point.area_id]
+        if not rows and point.area_id is not None:
+            rows = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id is None]
+        weighted, days = Decimal(0), 0
+        for row in rows:
+            part = Period(row.valid_from, row.valid_to).intersection(span)
+            if part is not None and part.end is not None:
+                weighted += row.factor * part.days
+                days += part.days
+        if days != span.days:
+            return None
+        return (weighted / days).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    def _sales_rates(self, contract: Contract, point: SupplyPoint) -> tuple[Rate, ...]:
+        price_list = contract.price_list
+        return tuple(
+            Rate(
+                ref=f"price_component:{c.pk}",
+                component=c.kind,
+                price=c.unit_price,
+                unit=c.unit,
+                valid_from=price_list.valid_from,
+                valid_to=price_list.valid_to,
+                zone=c.zone,
+            )
+            for c in self.components.get(price_list.pk, [])
+            if c.tariff_group_id in (None, point.tariff_group_id)
+        )
+
+    def _distribution_rates(self, contract: Contract, point: SupplyPoint, period: Period) -> tuple[Rate, ...]:
+        rates: list[Rate] = []
+        for tariff in self.tariffs.get((point.dso_id, point.tariff_group_id), []):
+            if not Period(tariff.valid_from, tariff.valid_to).overlaps(period):
+                continue
+            rows = list(tariff.rates.all())
+            subscription = _subscription_variant(
+                [r.variant for r in rows if r.component == "subscription"], contract.billing_cycle_months
+            )
+            phases = f"{point.phases or 1}f"
+            for row in rows:
+                if row.component == "fixed_network" and row.variant and row.variant != phases:
+                    continue
+                if row.component == "subscription" and row.variant != subscription:
+                    continue
+                component = "distribution_subscription" if row.component == "subscription" else row.component
+                rates.append(
+                    Rate(
+                        f"distribution_rate:{row.pk}",
+                        component,
+                        row.price,
+                        row.unit,
+                        tariff.valid_from,
+                        tariff.valid_to,
+                        row.zone,
+                    )
+                )
+        return tuple(rates)
+
+    def _national_rates(self, point: SupplyPoint) -> tuple[Rate, ...]:
+        return tuple(
+            Rate(f"national_rate:{r.pk}", r.kind, r.price, r.unit, r.valid_from, r.valid_to, r.band)
+            for r in self.national
+            if r.country == point.country and r.commodity == point.commodity
+        )
+
+
+def _subscription_variant(variants: list[str], cycle_months: int) -> str:
+    """The rate for the contract's billing cycle, or for the longest shorter cycle the tariff has."""
+    by_months = {int(v.rstrip("m")): v for v in variants if v.endswith("m") and v[:-1].isdigit()}
+    fitting = [m for m in by_months if m <= cycle_months]
+    if fitting:
+        return by_months[max(fitting)]
+    return by_months[min(by_months)] if by_months else ""
+
+
+def _value_on(
+    reads: list[MeterRead],
+    day: date,
+    annual: Decimal,
+    zone_share: Decimal,
+    shares: tuple[Decimal, ...] | None,
+) -> ReadPoint | None:
+    on_day = [r for r in reads if r.read_on == day]
+    if on_day:
+        best = min(on_day, key=lambda r: (KIND_PREFERENCE.get(r.kind, 9), -r.pk))
+        return ReadPoint(day, best.value, best.pk, best.kind in (ReadKind.ESTIMATE, ReadKind.FORECAST))
+    before = [r for r in reads if r.read_on < day]
+    if not before:
+        return None
+    after = next((r for r in reads if day < r.read_on <= day + timedelta(days=LOOKAHEAD_DAYS)), None)
+    history = [KnownRead(r.read_on, r.value) for r in before if r.kind == ReadKind.ACTUAL]
+    monthly = shares or tuple(Decimal(1) / 12 for _ in range(12))
+    yearly, _ = yearly_consumption(reads=history, annual_estimate=annual * zone_share, monthly_shares=monthly)
+    value = estimate_value(
+        target=day,
+        before=KnownRead(before[-1].read_on, before[-1].value),
+        after=KnownRead(after.read_on, after.value) if after else None,
+        yearly=yearly,
+        zone_share=Decimal(1),
+        monthly_shares=monthly,
+    )
+    return ReadPoint(day, value, None, True)

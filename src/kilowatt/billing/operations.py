@@ -1,0 +1,212 @@
+"""Issuing invoices: numbered, frozen, posted to the ledger and announced, all in one transaction.
+
+A batch of invoices is issued in one transaction: its numbers are taken from the gap-free series
+together, so a batch that dies before commit takes its numbers back with it and a batch that commits
+has used every one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+
+from kilowatt.billing.document import invoice_document
+from kilowatt.billing.inputs import PreparedBill
+from kilowatt.billing.models import Invoice, InvoiceLine, InvoiceRead
+from kilowatt.billing.rating import Rating
+from kilowatt.core.business_days import next_business_day
+from kilowatt.core.models import Company, OutboxEvent
+from kilowatt.core.numbering import number_series_take
+from kilowatt.finance.accounts import virtual_account_for
+from kilowatt.finance.models import LedgerEntryKind
+from kilowatt.finance.operations import Posting, ledger_post_many
+from kilowatt.metering.models import MeterRead, ReadKind
+
+INVOICE_SERIES = "invoice"
+
+
+@dataclass(frozen=True)
+class RatedBill:
+    bill: PreparedBill
+    rating: Rating
+    run_item_id: int | None = None
+
+
+def due_date_for(*, issue_date: date, payment_term_days: int, country: str = "PL") -> date:
+    """The payment term counted from the issue date, moved to the next business day."""
+    return next_business_day(issue_date + timedelta(days=payment_term_days), country=country)
+
+
+def invoices_issue(
+    *, company: Company, rated: list[RatedBill], issue_date: date, now: datetime
+) -> list[Invoice]:
+    """Issue rated bills as invoices. Must run inside the caller's transaction (the batch's)."""
+    if not rated:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("invoices_issue must run inside the batch's transaction")
+    numbers = number_series_take(
+        company=company, document_type=INVOICE_SERIES, year=issue_date.year, count=len(rated)
+    )
+    histories = _consumption_histories([r.bill.contract.pk for r in rated], issue_date)
+    invoices = []
+    for item, number in zip(rated, numbers, strict=True):
+        bill, rating = item.bill, item.rating
+        contract = bill.contract
+        due = due_date_for(issue_date=issue_date, payment_term_days=contract.payment_term_days)
+        document = invoice_document(
+            bill=bill,
+            rating=rating,
+            number=number,
+            kind=bill.kind,
+            issue_date=issue_date,
+            due_date=due,
+            bank_account=virtual_account_for(company=company, customer_id=contract.customer_id),
+            language=contract.customer.language or "pl",
+            history=histories.get(contract.pk, []),
+        )
+        assert bill.period.end is not None and bill.supply_point is not None
+        invoices.append(
+            Invoice(
+                company=company,
+                number=number,
+                kind=bill.kind,
+                customer_id=contract.customer_id,
+                contract=contract,
+                supply_point=bill.supply_point,
+                period_start=bill.period.start,
+                period_end=bill.period.end,
+                issue_date=issue_date,
+                due_date=due,
+                net=rating.net,
+                vat=rating.vat_total,
+                gross=rating.gross,
+                amount_due=rating.gross,
+                consumption_kwh=rating.kwh,
+                estimated=any(r.start.estimated or r.end.estimated for r in bill.registers),
+                run_item_id=item.run_item_id,
+                document=document,
+                issued_at=now,
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    _lines_store(invoices, rated)
+    _reads_store(company, invoices, rated, now)
+    ledger_post_many(
+        company=company,
+        postings=[
+            Posting(
+                customer_id=invoice.customer_id,
+                kind=LedgerEntryKind.INVOICE,
+                document_type="invoice",
+                document_id=invoice.pk,
+                document_number=invoice.number,
+                amount=invoice.amount_due,
+                posted_on=issue_date,
+                due_date=invoice.due_date,
+            )
+            for invoice in invoices
+        ],
+        now=now,
+    )
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            company=company,
+            name="billing.invoice.issued-v1",
+            payload={
+                "invoice_id": invoice.pk,
+                "number": invoice.number,
+                "customer_id": invoice.customer_id,
+                "contract_id": invoice.contract_id,
+                "gross": str(invoice.gross),
+                "due_date": invoice.due_date.isoformat(),
+            },
+            occurred_at=now,
+        )
+        for invoice in invoices
+    )
+    return invoices
+
+
+def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                position=position,
+                group=line["group"],
+                component=line["component"],
+                description=line["description"][:200],
+                zone=line["zone"],
+                period_start=line["period_start"],
+                period_end=line["period_end"],
+                quantity=Decimal(line["quantity"]),
+                unit=line["unit"],
+                unit_price=Decimal(line["unit_price"]),
+                net=Decimal(line["net"]),
+                vat_rate=Decimal(line["vat_rate"]),
+                trace=line["trace"],
+            )
+            for invoice in invoices
+            for position, line in enumerate(invoice.document["lines"], start=1)
+        ],
+        batch_size=2000,
+    )
+
+
+def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBill], now: datetime) -> None:
+    """Link the reads each invoice used; estimates made for it are stored as estimate reads first."""
+    estimates: list[tuple[int, str, MeterRead]] = []
+    links: list[InvoiceRead] = []
+    for index, (invoice, item) in enumerate(zip(invoices, rated, strict=True)):
+        point = item.bill.supply_point
+        assert point is not None
+        for use in item.bill.registers:
+            for role, read_point in (("start", use.start), ("end", use.end)):
+                if read_point.read_id is not None:
+                    links.append(InvoiceRead(invoice=invoice, read_id=read_point.read_id, role=role))
+                else:
+                    estimates.append(
+                        (
+                            index,
+                            role,
+                            MeterRead(
+                                company=company,
+                                supply_point=point,
+                                register_id=use.register_id,
+                                read_on=read_point.day,
+                                value=read_point.value,
+                                kind=ReadKind.ESTIMATE,
+                                source="billing",
+                                created_at=now,
+                            ),
+                        )
+                    )
+    MeterRead.objects.bulk_create([read for _, _, read in estimates], batch_size=2000)
+    links.extend(InvoiceRead(invoice=invoices[i], read=read, role=role) for i, role, read in estimates)
+    InvoiceRead.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+
+
+def _consumption_histories(contract_ids: list[int], issue_date: date) -> dict[int, list[dict[str, str]]]:
+    """Energy of the last 12 months billed per contract, for the chart on the invoice."""
+    since = date(issue_date.year - 1, issue_date.month, 1)
+    rows = (
+        Invoice.objects.filter(
+            contract_id__in=contract_ids, period_start__gte=since, kind__in=["periodic", "settlement"]
+        )
+        .annotate(month=TruncMonth("period_start"))
+        .values("contract_id", "month")
+        .annotate(kwh=Sum("consumption_kwh"))
+        .order_by("contract_id", "month")
+    )
+    result: dict[int, list[dict[str, str]]] = {}
+    for row in rows:
+        month = row["month"]
+        label = month.strftime("%Y-%m") if hasattr(month, "strftime") else str(month)[:7]
+        result.setdefault(row["contract_id"], []).append({"month": label, "kwh": str(row["kwh"])})
+    return {k: v[-12:] for k, v in result.items()}

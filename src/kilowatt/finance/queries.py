@@ -1,0 +1,21 @@
+"""Balances are the sum of the ledger, never a stored figure."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from kilowatt.core.money import ZERO
+from kilowatt.finance.models import LedgerEntry
+from kilowatt.parties.models import Customer
+
+
+def customer_balance(*, customer: Customer) -> Decimal:
+    """What the customer owes (negative: what is owed to them). Overdue amounts and ageing need the
+    allocation of payments to documents, which the finance module adds."""
+    return LedgerEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def ledger_entries_of_customer(*, customer: Customer) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(customer=customer).order_by("-posted_on", "-id")
