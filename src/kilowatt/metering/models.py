@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.core.models import Company
-from kilowatt.network.models import MeterRegister, SupplyPoint
+from kilowatt.network.models import Direction, MeterRegister, SupplyPoint
 
 
 class ReadKind(models.TextChoices):
@@ -97,3 +97,73 @@ class ReadFinding(models.Model):
     class Meta:
         verbose_name = _("read finding")
         verbose_name_plural = _("read findings")
+
+
+class IntervalQuality:
+    """Status of one interval, one byte each in ``IntervalDay.quality`` (an empty value: all actual)."""
+
+    ACTUAL = ord("A")
+    ESTIMATED = ord("E")
+    CODES = frozenset({ACTUAL, ESTIMATED})
+
+
+class IntervalDay(models.Model):
+    """One Polish calendar day of quarter-hour or hourly energy of a supply point in one direction.
+
+    Compact: the values are one blob of little-endian int64 in Wh (kWh × 1000, exact), ``interval_count``
+    of them: 96/92/100 quarter-hours or 24/23/25 hours (DST days in Europe/Warsaw). Append-only: a
+    correction is a new revision that supersedes the previous one; the current series of a key is the
+    revision nobody supersedes. Helpers and use cases live in ``kilowatt.metering.intervals``.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="interval_days")
+    supply_point = models.ForeignKey(SupplyPoint, on_delete=models.PROTECT, related_name="interval_days")
+    day = models.DateField(_("day (Polish calendar)"))
+    resolution_minutes = models.PositiveSmallIntegerField(
+        _("resolution (minutes)"), choices=[(15, _("quarter-hour")), (60, _("hour"))]
+    )
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1)
+    values = models.BinaryField(_("values (int64 Wh, little-endian)"))
+    interval_count = models.PositiveSmallIntegerField(_("intervals"))
+    total_wh = models.BigIntegerField(_("total (Wh)"))
+    quality = models.BinaryField(_("quality per interval"), blank=True, default=b"")
+    estimated_count = models.PositiveSmallIntegerField(_("estimated intervals"), default=0)
+    highest_severity = models.CharField(
+        _("validation result"), max_length=16, choices=Severity.choices, blank=True
+    )
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    source = models.CharField(_("source"), max_length=32)
+    file_hash = models.CharField(_("file SHA-256"), max_length=64, blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("supersedes"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("interval day")
+        verbose_name_plural = _("interval days")
+        ordering = ["supply_point", "direction", "resolution_minutes", "day", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supply_point", "day", "direction", "resolution_minutes", "revision"],
+                name="interval_day_unique_revision",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_minutes__in=[15, 60]), name="interval_day_resolution"
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_count__gte=23, interval_count__lte=100), name="interval_day_count"
+            ),
+            models.CheckConstraint(condition=Q(total_wh__gte=0), name="interval_day_total_nonneg"),
+            models.CheckConstraint(
+                condition=Q(estimated_count__lte=models.F("interval_count")),
+                name="interval_day_estimated_le_count",
+            ),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="interval_day_revision_positive"),
+        ]
