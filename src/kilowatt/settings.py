@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "kilowatt.catalog",
     "kilowatt.metering",
     "kilowatt.sales",
+    "kilowatt.finance",
+    "kilowatt.billing",
     "kilowatt.interfaces",
 ]
 
@@ -135,12 +137,17 @@ LOGOUT_REDIRECT_URL = "backoffice:login"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+from celery.schedules import crontab  # noqa: E402
+
+BILLING_RUN_DAY = int(os.environ.get("BILLING_RUN_DAY", "5"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "kilowatt.outbox.dispatch", "schedule": 30.0},
+    # Every night at 01:30: create or resume each company's run of the month that ended.
+    "billing-nightly": {"task": "kilowatt.billing.nightly", "schedule": crontab(hour=1, minute=30)},
 }
 
 LOGGING = {

@@ -171,7 +171,7 @@ class InvoiceLine(models.Model):
     group = models.CharField(_("group"), max_length=16, choices=LineGroup.choices)
     component = models.CharField(_("component"), max_length=32)
     description = models.CharField(_("description"), max_length=200)
-    zone = models.CharField(_("zone"), max_length=16, blank=True)
+    zone = models.CharField(_("zone or band"), max_length=32, blank=True)
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("until (excluded)"))
     quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=4)

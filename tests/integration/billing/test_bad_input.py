@@ -40,9 +40,17 @@ def prices(company):
 def test_a_read_in_the_future_holds_the_contract_and_the_rest_is_issued(company, now, prices):
     good = billable_contract(company, now, prices=prices, reads=JAN_MAR)
     bad = billable_contract(company, now, prices=prices, reads=JAN_MAR)
-    meter_read_record(company=company, supply_point=bad.contract.supply_point_links.get().supply_point,
-                      register=bad.registers["all"], read_on=date(2026, 4, 20), value="1500", kind="actual",
-                      source="dso", actor=None, now=now)
+    meter_read_record(
+        company=company,
+        supply_point=bad.contract.supply_point_links.get().supply_point,
+        register=bad.registers["all"],
+        read_on=date(2026, 4, 20),
+        value="1500",
+        kind="actual",
+        source="dso",
+        actor=None,
+        now=now,
+    )
     run = _run(company, now)
     message = _held(run, bad.contract)
     assert bad.contract.number in message and "2026-04-20" in message and "after the issue date" in message
@@ -51,8 +59,9 @@ def test_a_read_in_the_future_holds_the_contract_and_the_rest_is_issued(company,
 
 
 def test_a_price_list_with_a_gap_names_the_price_list_and_the_days(company, now):
-    short = price_list(company, code="krotki", commodity="electricity", components=HOUSEHOLD,
-                       valid_to=date(2026, 2, 15))
+    short = price_list(
+        company, code="krotki", commodity="electricity", components=HOUSEHOLD, valid_to=date(2026, 2, 15)
+    )
     scenario = billable_contract(company, now, prices=short, reads=JAN_MAR)
     message = _held(_run(company, now), scenario.contract)
     assert short.code in message and "2026-02-15 – 2026-02-28" in message and "active energy" in message
@@ -68,15 +77,21 @@ def test_a_contract_with_no_distribution_tariff_for_part_of_the_period(company, 
 
 
 def test_a_read_that_failed_validation_holds_the_contract(company, now, prices):
-    scenario = billable_contract(company, now, prices=prices,
-                                 reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 2, 1), "900")]})
+    scenario = billable_contract(
+        company, now, prices=prices, reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 2, 1), "900")]}
+    )
     message = _held(_run(company, now), scenario.contract)
     assert "2026-02-01" in message and "failed validation" in message
 
 
 def test_missing_zone_register_holds_the_contract(company, now, prices):
-    scenario = billable_contract(company, now, prices=prices, group="G12w",
-                                 reads={"peak": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "1100")]})
+    scenario = billable_contract(
+        company,
+        now,
+        prices=prices,
+        group="G12w",
+        reads={"peak": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "1100")]},
+    )
     scenario.registers["offpeak"].delete()
     message = _held(_run(company, now), scenario.contract)
     assert "offpeak" in message and "G12w" in message
@@ -94,8 +109,9 @@ def test_a_second_run_of_the_month_changes_nothing_already_issued(company, now, 
 
 
 def test_missing_end_read_is_estimated_from_the_annual_estimate_and_labelled(company, now, prices):
-    scenario = billable_contract(company, now, prices=prices, annual="3650",
-                                 reads={"all": [(date(2026, 1, 1), "1000")]})
+    scenario = billable_contract(
+        company, now, prices=prices, annual="3650", reads={"all": [(date(2026, 1, 1), "1000")]}
+    )
     _run(company, now)
     invoice = Invoice.objects.get(contract=scenario.contract)
     reading = invoice.document["readings"][0]
