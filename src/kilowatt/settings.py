@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves the API docs page from local static files, not a CDN
     "kilowatt.core",
+    "kilowatt.documents",
     "kilowatt.territories.pl.apps.PolandConfig",
     "kilowatt.territories.cz.apps.CzechiaConfig",
     "kilowatt.territories.sk.apps.SlovakiaConfig",

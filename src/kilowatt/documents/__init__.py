@@ -1,0 +1,1 @@
+"""Documents: templates, rendering to PDF (WeasyPrint) and, later, storage."""
