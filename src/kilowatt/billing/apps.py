@@ -6,3 +6,9 @@ class BillingConfig(AppConfig):
     name = "kilowatt.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from kilowatt.billing.subscribers import read_recorded
+        from kilowatt.core.operations import event_subscribe
+
+        event_subscribe("metering.read.recorded-v1", read_recorded)

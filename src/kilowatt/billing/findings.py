@@ -36,7 +36,7 @@ MESSAGES: dict[str, tuple[str, Any]] = {
     ),
     "read_in_future": (
         ERROR,
-        _("Contract %(contract)s: register %(register)s has a read dated %(day)s, after the issue date."),
+        _("Contract %(contract)s: register %(register)s has a read dated %(day)s, in the future."),
     ),
     "negative_consumption": (
         ERROR,

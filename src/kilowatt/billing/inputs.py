@@ -83,12 +83,15 @@ class BillTarget:
     kind: str = InvoiceKind.PERIODIC
 
 
-def bills_prepare(*, targets: list[BillTarget], issue_date: date) -> list[PreparedBill]:
-    """Prepare every target of a batch: rating requests where the data allows, findings where not."""
+def bills_prepare(*, targets: list[BillTarget], today: date) -> list[PreparedBill]:
+    """Prepare every target of a batch: rating requests where the data allows, findings where not.
+
+    ``today`` is the day billing runs: a read dated after it is in the future and holds the contract.
+    """
     if not targets:
         return []
     loader = _BatchData(targets=targets)
-    return [loader.prepare(target, issue_date=issue_date) for target in targets]
+    return [loader.prepare(target, today=today) for target in targets]
 
 
 class _BatchData:
@@ -155,7 +158,7 @@ class _BatchData:
         ).select_related("read", "invoice"):
             self.previous_ends[(use.invoice.contract_id, use.read.register_id)] = use.read
 
-    def prepare(self, target: BillTarget, *, issue_date: date) -> PreparedBill:
+    def prepare(self, target: BillTarget, *, today: date) -> PreparedBill:
         contract = self.contracts[target.contract_id]
         bill = PreparedBill(contract=contract, period=target.period, kind=target.kind)
         period = target.period
@@ -173,7 +176,7 @@ class _BatchData:
         point = self.points[links[0].supply_point_id]
         bill.supply_point = point
         profile = self._profile(point, period.start)
-        registers = self._register_uses(bill, point, profile, issue_date)
+        registers = self._register_uses(bill, point, profile, today)
         if bill.blocked:
             return bill
         bill.registers = registers
@@ -215,7 +218,7 @@ class _BatchData:
         return None
 
     def _register_uses(
-        self, bill: PreparedBill, point: SupplyPoint, profile: LoadProfile | None, issue_date: date
+        self, bill: PreparedBill, point: SupplyPoint, profile: LoadProfile | None, today: date
     ) -> list[RegisterUse]:
         period, contract = bill.period, bill.contract
         assert period.end is not None
@@ -237,10 +240,8 @@ class _BatchData:
                     continue
                 zones_seen.add(register.zone)
                 reads = self.reads.get(register.pk, [])
-                self._check_reads(bill, reads, register.code, period, issue_date)
-                usable = [
-                    r for r in reads if r.highest_severity != Severity.ERROR and r.read_on <= issue_date
-                ]
+                self._check_reads(bill, reads, register.code, period, today)
+                usable = [r for r in reads if r.highest_severity != Severity.ERROR and r.read_on <= today]
                 zone_share = zone_shares.get(
                     register.zone, Decimal(1) / max(len(point.tariff_group.zones), 1)
                 )
@@ -316,11 +317,11 @@ class _BatchData:
         return uses
 
     def _check_reads(
-        self, bill: PreparedBill, reads: list[MeterRead], register_code: str, period: Period, issue_date: date
+        self, bill: PreparedBill, reads: list[MeterRead], register_code: str, period: Period, today: date
     ) -> None:
         assert period.end is not None
         for read in reads:
-            if read.read_on > issue_date:
+            if read.read_on > today:
                 bill.findings.append(
                     finding(
                         "read_in_future",

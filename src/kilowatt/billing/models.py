@@ -6,6 +6,8 @@ PDF and JSON) and is corrected only by a correction invoice.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -161,6 +163,11 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def last_day(self):
+        """The last day of the half-open period, as printed."""
+        return self.period_end - timedelta(days=1)
 
 
 class InvoiceLine(models.Model):

@@ -31,8 +31,10 @@ from kilowatt.billing.models import (
 )
 from kilowatt.billing.operations import RatedBill, invoices_issue
 from kilowatt.billing.rating import Problem, Rating, rate
+from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import Company
+from kilowatt.core.money import money_round
 from kilowatt.core.periods import Period, month_start
 from kilowatt.network.models import Zone
 from kilowatt.sales.models import Contract, ContractStatus
@@ -175,7 +177,7 @@ def billing_batch_process(
             return 0
         bills = bills_prepare(
             targets=[BillTarget(i.contract_id, Period(i.period_start, i.period_end), i.kind) for i in items],
-            issue_date=run.issue_date,
+            today=now.astimezone(WARSAW).date(),
         )
         previous = _previous_invoices([i.contract_id for i in items])
         rated: list[RatedBill] = []
@@ -284,7 +286,14 @@ def billing_run_totals(*, run: BillingRun) -> dict[str, dict[str, Decimal | int]
         .values("status")
         .annotate(count=Count("id"), net=Sum("net"), gross=Sum("gross"))
     )
-    return {r["status"]: {"count": r["count"], "net": r["net"] or 0, "gross": r["gross"] or 0} for r in rows}
+    return {
+        r["status"]: {
+            "count": r["count"],
+            "net": money_round(r["net"] or 0),
+            "gross": money_round(r["gross"] or 0),
+        }
+        for r in rows
+    }
 
 
 def _item_for_action(run: BillingRun, item_id: int) -> BillingRunItem:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kilowatt.core.models import Company
+from kilowatt.core.operations import event_record
 from kilowatt.core.validation import FieldErrors
 from kilowatt.metering.models import MeterRead, ReadFinding, ReadKind, Severity, ValidationRule
 from kilowatt.metering.validation import DEFAULT_RULES, RULES, ReadContext, consumption_of
@@ -59,9 +60,13 @@ def meter_read_record(
     actor: AbstractBaseUser | None,
     now: datetime,
     external_id: str = "",
+    supersedes: MeterRead | None = None,
 ) -> tuple[MeterRead, list[Finding]]:
     """Store a read with the findings of the company's validation rules; the same external id twice is
-    stored once. Raises ValidationFailed for input that is not a read at all."""
+    stored once. ``supersedes`` names the read this one corrects (it is kept, never edited).
+
+    Records ``metering.read.recorded-v1`` so that billing can mark invoices built on a corrected or
+    estimated read. Raises ValidationFailed for input that is not a read at all."""
     if external_id:
         existing = MeterRead.objects.filter(company=company, external_id=external_id).first()
         if existing is not None:
@@ -71,10 +76,17 @@ def meter_read_record(
         errors.add("register_id", _("Register not found."), code="not_found")
     if kind not in ReadKind.values:
         errors.add("kind", _("Unknown kind of read."))
+    if supersedes is not None and (
+        supersedes.register_id != register.pk or MeterRead.objects.filter(supersedes=supersedes).exists()
+    ):
+        errors.add(
+            "supersedes", _("Only a read of the same register that is not yet corrected can be corrected.")
+        )
     number = _value(errors, value)
     errors.raise_if_any()
     previous = (
         MeterRead.objects.filter(register=register, superseded_by__isnull=True)
+        .exclude(pk=supersedes.pk if supersedes else None)
         .exclude(highest_severity=Severity.ERROR)  # a read in error is no baseline
         .order_by("-read_on", "-id")
         .first()
@@ -110,6 +122,7 @@ def meter_read_record(
         kind=kind,
         source=source,
         external_id=external_id,
+        supersedes=supersedes,
         highest_severity=highest,
         created_by=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,
@@ -117,6 +130,18 @@ def meter_read_record(
     ReadFinding.objects.bulk_create(
         ReadFinding(read=read, rule_code=f.rule_code, severity=f.severity, message=f.message[:300])
         for f in findings
+    )
+    event_record(
+        company=company,
+        name="metering.read.recorded-v1",
+        payload={
+            "read_id": read.pk,
+            "register_id": register.pk,
+            "read_on": read_on,
+            "kind": kind,
+            "supersedes_id": supersedes.pk if supersedes else None,
+        },
+        occurred_at=now,
     )
     # A read with an error finding is kept for review; billing does not use it until it is superseded.
     return read, findings
