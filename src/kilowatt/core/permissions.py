@@ -12,6 +12,8 @@ MANAGE_DICTIONARIES = "dictionaries.manage"
 MANAGE_CATALOG = "catalog.manage"
 MANAGE_CONTRACTS = "contracts.manage"
 MANAGE_API_TOKENS = "api_tokens.manage"
+VIEW_BILLING = "billing.view"
+RUN_BILLING = "billing.run"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -24,16 +26,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_CATALOG,
             MANAGE_CONTRACTS,
             MANAGE_API_TOKENS,
+            VIEW_BILLING,
+            RUN_BILLING,
         }
     ),
     Role.BACK_OFFICE: frozenset(
-        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CONTRACTS}
+        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CONTRACTS, VIEW_BILLING}
     ),
     Role.SALES_MANAGER: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS}),
-    Role.BILLING: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, MANAGE_CATALOG}),
-    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA}),
-    Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA}),
-    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA}),
+    Role.BILLING: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING}),
+    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
+    Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
+    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING}),
 }
 
 # Scopes an API token may carry; each maps to the permissions it grants.

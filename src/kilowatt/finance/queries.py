@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from kilowatt.core.money import ZERO
+from kilowatt.core.money import ZERO, money_round
 from kilowatt.finance.models import LedgerEntry
 from kilowatt.parties.models import Customer
 
@@ -14,7 +14,8 @@ from kilowatt.parties.models import Customer
 def customer_balance(*, customer: Customer) -> Decimal:
     """What the customer owes (negative: what is owed to them). Overdue amounts and ageing need the
     allocation of payments to documents, which the finance module adds."""
-    return LedgerEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"] or ZERO
+    total = LedgerEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"]
+    return money_round(total or ZERO)
 
 
 def ledger_entries_of_customer(*, customer: Customer) -> QuerySet[LedgerEntry]:

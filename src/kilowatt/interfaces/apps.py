@@ -8,6 +8,7 @@ class InterfacesConfig(AppConfig):
     verbose_name = _("Interfaces")
 
     def ready(self) -> None:
-        from kilowatt.interfaces.backoffice import customer_panels
+        from kilowatt.interfaces.backoffice import billing_panels, customer_panels
 
         customer_panels.register()
+        billing_panels.register()

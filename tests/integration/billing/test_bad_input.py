@@ -53,7 +53,7 @@ def test_a_read_in_the_future_holds_the_contract_and_the_rest_is_issued(company,
     )
     run = _run(company, now)
     message = _held(run, bad.contract)
-    assert bad.contract.number in message and "2026-04-20" in message and "after the issue date" in message
+    assert bad.contract.number in message and "2026-04-20" in message and "in the future" in message
     assert run.items.get(contract=good.contract).status == ItemStatus.ISSUED
     assert not Invoice.objects.filter(contract=bad.contract).exists()
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 from kilowatt.billing.models import BillingRunItem, Invoice, InvoiceLine, ItemStatus
 from kilowatt.billing.runs import billing_run_create
 from kilowatt.finance.models import LedgerEntry
-from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 CONTRACTS, BATCH = 12, 4
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import views
+from kilowatt.interfaces.backoffice import billing, views
 
 app_name = "backoffice"
 
@@ -22,6 +22,12 @@ urlpatterns = [
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("tariffs/", views.tariffs, name="tariffs"),
+    path("billing/runs/", billing.runs, name="billing_runs"),
+    path("billing/runs/<int:run_id>/", billing.run_detail, name="billing_run"),
+    path("billing/runs/<int:run_id>/items/<int:item_id>/", billing.run_item_action, name="billing_run_item"),
+    path("billing/invoices/<int:invoice_id>/", billing.invoice_detail, name="invoice"),
+    path("billing/invoices/<int:invoice_id>/pdf/", billing.invoice_pdf, name="invoice_pdf"),
+    path("billing/invoices/<int:invoice_id>/json/", billing.invoice_json, name="invoice_json"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
 ]

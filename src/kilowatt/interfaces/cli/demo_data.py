@@ -38,6 +38,8 @@ from kilowatt.parties.operations import ADDRESS_FIELDS, customer_search_text
 from kilowatt.sales.models import Contract, ContractStatus, ContractSupplyPoint
 
 DEMO_PASSWORD = "kilowatt-demo"
+# Bank routing number 1090 1014 and the company's fixed digits 7777: each customer's virtual account.
+DEMO_BANK_PREFIX = "109010147777"
 DEMO_STAFF = [
     ("admin", Role.ADMIN),
     ("backoffice", Role.BACK_OFFICE),
@@ -51,6 +53,7 @@ COMPANIES = {
     "demo": ("Kilowatt Demo Energia S.A.", "5261040828"),
     "north": ("Energia Północ Sp. z o.o.", "7740001454"),
 }
+# Shipped reference tariffs cover PGE and TAURON; points elsewhere get sales-only contracts.
 ELECTRICITY_DSOS = [
     "pge-dystrybucja",
     "tauron-dystrybucja",
@@ -58,6 +61,8 @@ ELECTRICITY_DSOS = [
     "energa-operator",
     "stoen-operator",
 ]
+DSO_WEIGHTS = [46, 42, 4, 4, 4]
+TARIFF_DSOS = {"pge-dystrybucja", "tauron-dystrybucja", "psg"}
 REGISTERS = {
     "all": ["1.8.0"],
     "peak": ["1.8.1"],
@@ -295,7 +300,7 @@ class DemoGenerator:
             group_code = self.rng.choice(
                 ["C11", "C11", "C21"] if business else ["G11", "G11", "G11", "G12", "G12w"]
             )
-            dso = self.dsos[self.rng.choice(ELECTRICITY_DSOS)]
+            dso = self.dsos[self.rng.choices(ELECTRICITY_DSOS, weights=DSO_WEIGHTS)[0]]
             group, code = self.groups[("electricity", group_code)], self._ppe(dso)
         return SupplyPoint(
             company=self.company,
@@ -431,7 +436,11 @@ class DemoGenerator:
                     company=self.company,
                     number=number,
                     customer=point.customer,
-                    kind=self.rng.choice(["comprehensive", "comprehensive", "sales"]),
+                    kind=(
+                        self.rng.choice(["comprehensive", "comprehensive", "sales"])
+                        if point.dso.code in TARIFF_DSOS
+                        else "sales"
+                    ),
                     product=product,
                     price_list=price_list,
                     status=status,
@@ -453,7 +462,9 @@ class DemoGenerator:
 
 def demo_company_ensure(*, code: str) -> Company:
     name, nip = COMPANIES.get(code, (f"Demo {code}", ""))
-    company, _ = Company.objects.get_or_create(code=code, defaults={"name": name, "nip": nip})
+    company, _ = Company.objects.get_or_create(
+        code=code, defaults={"name": name, "nip": nip, "bank_account_prefix": DEMO_BANK_PREFIX}
+    )
     return company
 
 

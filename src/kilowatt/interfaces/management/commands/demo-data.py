@@ -5,6 +5,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from kilowatt.core.clock import system_clock
+from kilowatt.core.periods import month_start
+from kilowatt.interfaces.cli.demo_billing import demo_billing_history, demo_reads_generate
 from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
 from kilowatt.parties.models import Customer
 
@@ -22,8 +24,11 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing when the company has customers"
         )
         parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--no-billing", action="store_true", help="generate no meter reads and bill no history"
+        )
 
-    def handle(self, *args, customers, company, seed, if_empty, batch_size, **options):
+    def handle(self, *args, customers, company, seed, if_empty, batch_size, no_billing, **options):
         target = demo_company_ensure(code=company)
         staff_ensure(company=target)
         if company == "demo":
@@ -33,6 +38,8 @@ class Command(BaseCommand):
                 demo_data_generate(
                     company=north, customers=max(customers // 10, 5), seed=seed + 1, now=system_clock.now()
                 )
+                if not no_billing:
+                    self._billing(north, seed + 1)
         if if_empty and Customer.objects.filter(company=target).exists():
             self.stdout.write(f"{target.name} already has customers: nothing generated.")
             return
@@ -44,4 +51,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{target.name}: {result.customers} customers, {result.supply_points} supply points, "
             f"{result.contracts} contracts in {elapsed:.1f} s"
+        )
+        if not no_billing:
+            self._billing(target, seed)
+
+    def _billing(self, company, seed):
+        """Reads up to today, and every month billed up to the one before last (left for the tour)."""
+        started = time.perf_counter()
+        today, now = system_clock.today(), system_clock.now()
+        reads = demo_reads_generate(company=company, until=today, seed=seed, now=now)
+        runs = demo_billing_history(company=company, through=month_start(today, offset=-2), now=now)
+        invoices = sum(run.items.filter(status="issued").count() for run in runs)
+        self.stdout.write(
+            f"{company.name}: {reads} meter reads, {len(runs)} monthly billing runs, {invoices} invoices "
+            f"in {time.perf_counter() - started:.1f} s"
         )

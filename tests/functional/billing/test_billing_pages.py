@@ -1,0 +1,147 @@
+"""Billing pages: runs, findings and actions, invoices with PDF and JSON, the 360° panel; every company
+and role boundary is tried and must hold."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from kilowatt.billing.models import Invoice, ItemStatus
+from kilowatt.billing.runs import billing_run_create, billing_run_execute
+from kilowatt.core.models import Role
+from kilowatt.metering.operations import meter_read_record
+from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+READS = {"all": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "1300")]}
+
+
+@pytest.fixture
+def billing_client(client, company):
+    client.force_login(make_staff("bill", company, Role.BILLING))
+    return client
+
+
+@pytest.fixture
+def billed(company, now):
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    good = [billable_contract(company, now, prices=prices, reads=READS) for _ in range(3)]
+    held = billable_contract(
+        company, now, prices=prices, reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "900")]}
+    )
+    run = billing_run_create(company=company, month=date(2026, 2, 1), issue_date=date(2026, 3, 2), now=now)
+    billing_run_execute(run=run, now=now)
+    return run, good, held
+
+
+def test_starting_a_run_from_the_page_bills_the_month(billing_client, company, now):
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    scenario = billable_contract(company, now, prices=prices, reads=READS)
+    response = billing_client.post("/billing/runs/", {"month": "2026-02", "issue_date": "2026-03-02"})
+    assert response.status_code == 302
+    page = billing_client.get(response["Location"]).content.decode()
+    assert "1 of 1 contracts done" in page and Invoice.objects.get(contract=scenario.contract).number in page
+
+
+def test_bad_month_and_issue_date_are_named(billing_client):
+    page = billing_client.post(
+        "/billing/runs/", {"month": "2026-13", "issue_date": "tomorrow"}
+    ).content.decode()
+    assert "Choose the month to bill" in page and "Enter the issue date" in page
+
+
+def test_run_page_shows_findings_and_bounded_queries(billing_client, billed, django_assert_max_num_queries):
+    run, _, held = billed
+    with django_assert_max_num_queries(12):
+        page = billing_client.get(f"/billing/runs/{run.pk}/").content.decode()
+    assert held.contract.number in page and "failed validation" in page
+    with django_assert_max_num_queries(12):
+        held_only = billing_client.get(f"/billing/runs/{run.pk}/?status=held").content.decode()
+    assert held_only.count('<tr id="item-') == 1
+
+
+def test_rerate_after_the_read_is_corrected_issues_the_held_contract(billing_client, billed, company, now):
+    run, _, held = billed
+    item = run.items.get(contract=held.contract)
+    bad = held.registers["all"].reads.get(read_on=date(2026, 3, 1))
+    point = held.contract.supply_point_links.get().supply_point
+    meter_read_record(
+        company=company,
+        supply_point=point,
+        register=held.registers["all"],
+        read_on=date(2026, 3, 1),
+        value="1250",
+        kind="actual",
+        source="dso",
+        actor=None,
+        now=now,
+        supersedes=bad,
+    )
+    response = billing_client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "rerate"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ItemStatus.ISSUED
+    assert Invoice.objects.get(contract=held.contract).consumption_kwh == 250
+
+
+def test_an_error_that_is_not_a_judgement_cannot_be_approved(billing_client, billed):
+    run, _, held = billed
+    item = run.items.get(contract=held.contract)
+    page = billing_client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "approve"}, follow=True)
+    assert "correct the data and re-rate" in page.content.decode()
+    item.refresh_from_db()
+    assert item.status == ItemStatus.HELD
+
+
+def test_invoice_page_pdf_and_json(billing_client, billed):
+    run, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    page = billing_client.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert invoice.number in page and "energy_per_zone" in page
+    pdf = billing_client.get(f"/billing/invoices/{invoice.pk}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    document = json.loads(billing_client.get(f"/billing/invoices/{invoice.pk}/json/").content)
+    assert document == invoice.document and document["schema"] == "kilowatt.invoice/1"
+
+
+def test_360_page_shows_invoices_and_the_ledger_balance(
+    billing_client, billed, django_assert_max_num_queries
+):
+    _, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    with django_assert_max_num_queries(25):
+        page = billing_client.get(f"/customers/{invoice.customer_id}/").content.decode()
+    assert "panel-invoices" in page and invoice.number in page and f"{invoice.gross}" in page
+
+
+def test_another_company_sees_none_of_it(client, billed, other_company):
+    run, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    item = run.items.first()
+    client.force_login(make_staff("rival-billing", other_company, Role.BILLING))
+    for url in [
+        f"/billing/runs/{run.pk}/",
+        f"/billing/invoices/{invoice.pk}/",
+        f"/billing/invoices/{invoice.pk}/pdf/",
+        f"/billing/invoices/{invoice.pk}/json/",
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "hold"}).status_code == 404
+    assert "2026-02" not in client.get("/billing/runs/").content.decode()
+
+
+def test_roles_without_billing_rights_are_refused(client, billed, company):
+    run, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    client.force_login(make_staff("sam", company, Role.SALES_MANAGER))
+    assert client.get("/billing/runs/").status_code == 403
+    assert client.get(f"/billing/invoices/{invoice.pk}/pdf/").status_code == 403
+    assert "panel-invoices" not in client.get(f"/customers/{invoice.customer_id}/").content.decode()
+    client.force_login(make_staff("fiona", company, Role.FINANCE))
+    assert client.get(f"/billing/runs/{run.pk}/").status_code == 200
+    assert client.post("/billing/runs/", {"month": "2026-03", "issue_date": "2026-04-02"}).status_code == 403
+    item = run.items.first()
+    assert client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "hold"}).status_code == 403
