@@ -3,9 +3,6 @@
 The PDF text is read back from WeasyPrint's own page layout (``html_layout``: every text box laid
 out on the pages), which needs no PDF parser; where poppler's ``pdftotext`` is installed, one test
 also reads the PDF bytes themselves.
-
-Catalogue-dependent checks (Polish labels such as "Faktura VAT" or "odczyt szacowany") wait for the
-lead to merge documents_pl_msgids.txt into the catalogue: then set POLISH_CATALOGUE_READY = True.
 """
 
 from __future__ import annotations
@@ -31,11 +28,6 @@ from kilowatt.documents.invoices import (
 from kilowatt.documents.pdf import RemoteResourceRefused, html_layout, html_to_pdf
 from tests.documents_fixtures import correction_document, gas_document, household_g11_document
 
-# Lead: set to True once the Polish catalogue holds the msgids of documents_pl_msgids.txt.
-POLISH_CATALOGUE_READY = False
-needs_polish_catalogue = pytest.mark.skipif(
-    not POLISH_CATALOGUE_READY, reason="Polish catalogue not regenerated with the documents msgids yet"
-)
 
 
 def laid_out_text(document: dict) -> str:
@@ -145,7 +137,6 @@ def test_the_document_language_wins_over_the_active_language():
     assert translation.get_language() not in (None, "")
 
 
-@needs_polish_catalogue
 def test_polish_labels_come_from_the_catalogue(household_text):
     assert "Faktura VAT" in household_text
     assert "Nr FV/000123/2026" in household_text
