@@ -29,7 +29,6 @@ from kilowatt.documents.pdf import RemoteResourceRefused, html_layout, html_to_p
 from tests.documents_fixtures import correction_document, gas_document, household_g11_document
 
 
-
 def laid_out_text(document: dict) -> str:
     """The text WeasyPrint lays out on the PDF's pages (NBSPs as spaces, whitespace collapsed)."""
     pages = html_layout(html=_render(document=document, inline_css=False), stylesheets=[STYLESHEET]).pages
