@@ -119,4 +119,6 @@ def test_missing_end_read_is_estimated_from_the_annual_estimate_and_labelled(com
     # January and February under the household profile: 3650 × (0.100 + 0.088) = 686.2 kWh.
     assert Decimal(reading["consumption"]) == Decimal("686.200")
     assert invoice.estimated
-    assert any("estimated" in note for note in invoice.document["notes"])
+    # The document is in the customer's language, Polish by default.
+    assert invoice.document["language"] == "pl"
+    assert any("szacowane" in note for note in invoice.document["notes"])
