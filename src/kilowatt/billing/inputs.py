@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -24,17 +25,29 @@ from kilowatt.catalog.models import (
     LoadProfile,
     NationalRate,
     PriceComponent,
+    PriceList,
+    Product,
 )
+from kilowatt.core.models import Company
 from kilowatt.core.money import energy_round
 from kilowatt.core.periods import Period
 from kilowatt.metering.models import MeterRead, ReadKind, Severity
 from kilowatt.metering.validation import dial_difference
-from kilowatt.network.models import Direction, MeterInstallation, SupplyPoint
-from kilowatt.sales.models import Contract, ContractKind
+from kilowatt.network.models import Direction, Dso, MeterInstallation, MeterRegister, SupplyPoint, TariffGroup
+from kilowatt.sales.models import Contract, ContractKind, ContractSupplyPoint
 
 HISTORY_DAYS = 400
 LOOKAHEAD_DAYS = 62
 KIND_PREFERENCE = {ReadKind.ACTUAL: 0, ReadKind.CUSTOMER: 1, ReadKind.ESTIMATE: 2, ReadKind.FORECAST: 3}
+
+
+class ReadRow(NamedTuple):
+    pk: int
+    register_id: int
+    read_on: date
+    value: Decimal
+    kind: str
+    highest_severity: str
 
 
 @dataclass(frozen=True)
@@ -99,22 +112,44 @@ class _BatchData:
         ids = [t.contract_id for t in targets]
         first = min(t.period.start for t in targets)
         last = max(t.period.end for t in targets if t.period.end)
+        # The few distinct DSOs, tariff groups, products and price lists are loaded once and shared.
         self.contracts = {
-            c.pk: c
-            for c in Contract.objects.filter(pk__in=ids)
-            .select_related("customer__address", "product", "price_list", "company")
-            .prefetch_related("supply_point_links")
+            c.pk: c for c in Contract.objects.filter(pk__in=ids).select_related("customer__address")
         }
-        links = [link for c in self.contracts.values() for link in c.supply_point_links.all()]
+        self.links: dict[int, list[ContractSupplyPoint]] = defaultdict(list)
+        for link in ContractSupplyPoint.objects.filter(contract_id__in=ids):
+            self.links[link.contract_id].append(link)
+        companies = {
+            c.pk: c for c in Company.objects.filter(pk__in={c.company_id for c in self.contracts.values()})
+        }
+        products = {
+            p.pk: p for p in Product.objects.filter(pk__in={c.product_id for c in self.contracts.values()})
+        }
+        price_lists = {
+            p.pk: p
+            for p in PriceList.objects.filter(pk__in={c.price_list_id for c in self.contracts.values()})
+        }
+        for contract in self.contracts.values():
+            contract.company = companies[contract.company_id]
+            contract.product = products[contract.product_id]
+            contract.price_list = price_lists[contract.price_list_id]
+        links = [link for group in self.links.values() for link in group]
         self.points = {
             p.pk: p
             for p in SupplyPoint.objects.filter(
                 pk__in={link.supply_point_id for link in links}
-            ).select_related("dso", "tariff_group", "address", "area")
+            ).select_related("address")
         }
-        price_list_ids = {c.price_list_id for c in self.contracts.values()}
+        dsos = {d.pk: d for d in Dso.objects.filter(pk__in={p.dso_id for p in self.points.values()})}
+        groups = {
+            g.pk: g
+            for g in TariffGroup.objects.filter(pk__in={p.tariff_group_id for p in self.points.values()})
+        }
+        for point in self.points.values():
+            point.dso = dsos[point.dso_id]
+            point.tariff_group = groups[point.tariff_group_id]
         self.components: dict[int, list[PriceComponent]] = defaultdict(list)
-        for component in PriceComponent.objects.filter(price_list_id__in=price_list_ids):
+        for component in PriceComponent.objects.filter(price_list_id__in=price_lists):
             self.components[component.price_list_id].append(component)
         pairs = {(p.dso_id, p.tariff_group_id) for p in self.points.values()}
         self.tariffs: dict[tuple[int, int], list[DistributionTariff]] = defaultdict(list)
@@ -135,18 +170,24 @@ class _BatchData:
             MeterInstallation.objects.filter(supply_point_id__in=self.points, installed_on__lt=last)
             .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
             .select_related("meter")
-            .prefetch_related("meter__registers")
         ):
             self.installations[installation.supply_point_id].append(installation)
-        register_ids = [
-            r.pk for items in self.installations.values() for i in items for r in i.meter.registers.all()
-        ]
-        self.reads: dict[int, list[MeterRead]] = defaultdict(list)
-        for read in MeterRead.objects.filter(
-            register_id__in=register_ids,
-            read_on__gte=first - timedelta(days=HISTORY_DAYS),
-            superseded_by__isnull=True,
-        ).order_by("register_id", "read_on", "id"):
+        meter_ids = {i.meter_id for items in self.installations.values() for i in items}
+        self.registers: dict[int, list[MeterRegister]] = defaultdict(list)
+        for register in MeterRegister.objects.filter(meter_id__in=meter_ids).order_by("code"):
+            self.registers[register.meter_id].append(register)
+        register_ids = [r.pk for group in self.registers.values() for r in group]
+        self.reads: dict[int, list[ReadRow]] = defaultdict(list)
+        for row in (
+            MeterRead.objects.filter(
+                register_id__in=register_ids,
+                read_on__gte=first - timedelta(days=HISTORY_DAYS),
+                superseded_by__isnull=True,
+            )
+            .order_by("register_id", "read_on", "id")
+            .values_list("pk", "register_id", "read_on", "value", "kind", "highest_severity")
+        ):
+            read = ReadRow(*row)
             self.reads[read.register_id].append(read)
         self.previous_ends: dict[tuple[int, int], MeterRead] = {}
         starts = {t.period.start for t in targets}
@@ -164,7 +205,7 @@ class _BatchData:
         period = target.period
         links = [
             link
-            for link in contract.supply_point_links.all()
+            for link in self.links.get(contract.pk, [])
             if Period(link.valid_from, link.valid_to).overlaps(period)
         ]
         if not links:
@@ -235,7 +276,7 @@ class _BatchData:
             if span is None or span.end is None:
                 continue
             meter = installation.meter
-            for register in meter.registers.all():
+            for register in self.registers.get(meter.pk, []):
                 if register.direction != Direction.IMPORT:
                     continue
                 zones_seen.add(register.zone)
@@ -317,7 +358,7 @@ class _BatchData:
         return uses
 
     def _check_reads(
-        self, bill: PreparedBill, reads: list[MeterRead], register_code: str, period: Period, today: date
+        self, bill: PreparedBill, reads: list[ReadRow], register_code: str, period: Period, today: date
     ) -> None:
         assert period.end is not None
         for read in reads:
@@ -419,7 +460,7 @@ def _subscription_variant(variants: list[str], cycle_months: int) -> str:
 
 
 def _value_on(
-    reads: list[MeterRead],
+    reads: list[ReadRow],
     day: date,
     annual: Decimal,
     zone_share: Decimal,

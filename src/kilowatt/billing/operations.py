@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -19,6 +18,7 @@ from kilowatt.billing.document import invoice_document
 from kilowatt.billing.inputs import PreparedBill
 from kilowatt.billing.models import Invoice, InvoiceLine, InvoiceRead
 from kilowatt.billing.rating import Rating
+from kilowatt.core.bulk import rows_insert
 from kilowatt.core.business_days import next_business_day
 from kilowatt.core.models import Company, OutboxEvent
 from kilowatt.core.numbering import number_series_take
@@ -94,7 +94,7 @@ def invoices_issue(
                 issued_at=now,
             )
         )
-    Invoice.objects.bulk_create(invoices)
+    rows_insert(model=Invoice, objects=invoices)
     _lines_store(invoices, rated)
     _reads_store(company, invoices, rated, now)
     ledger_post_many(
@@ -114,48 +114,53 @@ def invoices_issue(
         ],
         now=now,
     )
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            company=company,
-            name="billing.invoice.issued-v1",
-            payload={
-                "invoice_id": invoice.pk,
-                "number": invoice.number,
-                "customer_id": invoice.customer_id,
-                "contract_id": invoice.contract_id,
-                "gross": str(invoice.gross),
-                "due_date": invoice.due_date.isoformat(),
-            },
-            occurred_at=now,
-        )
-        for invoice in invoices
+    rows_insert(
+        model=OutboxEvent,
+        objects=[
+            OutboxEvent(
+                company=company,
+                name="billing.invoice.issued-v1",
+                payload={
+                    "invoice_id": invoice.pk,
+                    "number": invoice.number,
+                    "customer_id": invoice.customer_id,
+                    "contract_id": invoice.contract_id,
+                    "gross": str(invoice.gross),
+                    "due_date": invoice.due_date.isoformat(),
+                },
+                occurred_at=now,
+            )
+            for invoice in invoices
+        ],
     )
     return invoices
 
 
 def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
-    InvoiceLine.objects.bulk_create(
-        [
+    rows_insert(
+        model=InvoiceLine,
+        objects=[
             InvoiceLine(
-                invoice=invoice,
+                invoice_id=invoice.pk,
                 position=position,
-                group=line["group"],
-                component=line["component"],
-                description=line["description"][:200],
-                zone=line["zone"],
-                period_start=line["period_start"],
-                period_end=line["period_end"],
-                quantity=Decimal(line["quantity"]),
-                unit=line["unit"],
-                unit_price=Decimal(line["unit_price"]),
-                net=Decimal(line["net"]),
-                vat_rate=Decimal(line["vat_rate"]),
-                trace=line["trace"],
+                group=line.group,
+                component=line.component,
+                description=printed["description"][:200],
+                zone=line.zone,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                net=line.net,
+                vat_rate=line.vat_rate,
+                trace=printed["trace"],
             )
-            for invoice in invoices
-            for position, line in enumerate(invoice.document["lines"], start=1)
+            for invoice, item in zip(invoices, rated, strict=True)
+            for position, (line, printed) in enumerate(
+                zip(item.rating.lines, invoice.document["lines"], strict=True), start=1
+            )
         ],
-        batch_size=2000,
     )
 
 
@@ -189,7 +194,7 @@ def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBil
                     )
     MeterRead.objects.bulk_create([read for _, _, read in estimates], batch_size=2000)
     links.extend(InvoiceRead(invoice=invoices[i], read=read, role=role) for i, role, read in estimates)
-    InvoiceRead.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+    rows_insert(model=InvoiceRead, objects=links)
 
 
 def _consumption_histories(contract_ids: list[int], issue_date: date) -> dict[int, list[dict[str, str]]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from kilowatt.core.bulk import rows_insert
 from kilowatt.core.models import Company
 from kilowatt.finance.models import LedgerEntry
 
@@ -27,7 +28,7 @@ def ledger_post_many(*, company: Company, postings: list[Posting], now: datetime
 
     The database refuses a second posting of the same document, so a retried batch cannot post twice.
     """
-    return LedgerEntry.objects.bulk_create(
+    entries = [
         LedgerEntry(
             company=company,
             customer_id=p.customer_id,
@@ -41,4 +42,6 @@ def ledger_post_many(*, company: Company, postings: list[Posting], now: datetime
             created_at=now,
         )
         for p in postings
-    )
+    ]
+    rows_insert(model=LedgerEntry, objects=entries)
+    return entries
