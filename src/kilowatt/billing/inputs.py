@@ -311,46 +311,67 @@ class _BatchData:
                         )
                     )
                     continue
-                amount, _ = dial_difference(previous=start.value, current=end.value, digits=register.digits)
-                if amount < 0:
-                    bill.findings.append(
-                        finding(
-                            "negative_consumption",
-                            contract=contract.number,
-                            register=register.code,
-                            start=start.value,
-                            end=end.value,
-                        )
-                    )
-                    continue
-                consumption = energy_round(amount * meter.multiplier)
-                factor, kwh = None, consumption
-                if point.commodity == "gas":
-                    factor = self._gas_factor(point, span)
-                    if factor is None:
-                        bill.findings.append(finding("no_gas_factor", contract=contract.number, period=span))
-                        continue
-                    kwh = (consumption * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-                uses.append(
-                    RegisterUse(
-                        register.pk,
-                        register.code,
-                        meter.serial_number,
-                        register.zone,
-                        register.unit,
-                        start,
-                        end,
-                        consumption,
-                        factor,
-                        kwh,
+                middle = [
+                    ReadPoint(r.read_on, r.value, r.pk, False)
+                    for r in usable
+                    if start.day < r.read_on < end.day and r.kind in (ReadKind.ACTUAL, ReadKind.CUSTOMER)
+                ]
+                uses.extend(self._segments(bill, point, meter, register, [start, *middle, end]))
+        return self._zones_checked(bill, point, zones_seen, uses)
+
+    def _segments(
+        self, bill: PreparedBill, point: SupplyPoint, meter, register, points: list[ReadPoint]
+    ) -> list[RegisterUse]:
+        """Consumption between each pair of consecutive reads: a price change falling on a read splits by
+        what was measured, not by days."""
+        uses = []
+        for start, end in zip(points, points[1:], strict=False):
+            amount, _ = dial_difference(previous=start.value, current=end.value, digits=register.digits)
+            if amount < 0:
+                bill.findings.append(
+                    finding(
+                        "negative_consumption",
+                        contract=bill.contract.number,
+                        register=register.code,
+                        start=start.value,
+                        end=end.value,
                     )
                 )
+                return []
+            consumption = energy_round(amount * meter.multiplier)
+            factor, kwh = None, consumption
+            if point.commodity == "gas":
+                span = Period(start.day, end.day)
+                factor = self._gas_factor(point, span)
+                if factor is None:
+                    bill.findings.append(finding("no_gas_factor", contract=bill.contract.number, period=span))
+                    return []
+                kwh = (consumption * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            uses.append(
+                RegisterUse(
+                    register.pk,
+                    register.code,
+                    meter.serial_number,
+                    register.zone,
+                    register.unit,
+                    start,
+                    end,
+                    consumption,
+                    factor,
+                    kwh,
+                )
+            )
+        return uses
+
+    def _zones_checked(
+        self, bill: PreparedBill, point: SupplyPoint, zones_seen: set[str], uses: list[RegisterUse]
+    ) -> list[RegisterUse]:
         missing = set(point.tariff_group.zones) - zones_seen
         if missing and not bill.findings:
             bill.findings.append(
                 finding(
                     "missing_zone",
-                    contract=contract.number,
+                    contract=bill.contract.number,
                     zones=", ".join(sorted(missing)),
                     group=point.tariff_group.code,
                 )

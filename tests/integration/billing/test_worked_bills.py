@@ -10,6 +10,7 @@ from tests.billing_scenarios import BUSINESS, GAS, HOUSEHOLD, billable_contract,
 
 from kilowatt.billing.models import Invoice, ItemStatus
 from kilowatt.billing.runs import billing_run_create, billing_run_execute
+from kilowatt.catalog.models import DistributionTariff
 from kilowatt.finance.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,66 @@ def test_c21_business_monthly_bill(company, now):
     assert lines[("fixed_network", "")] == (D("60.0000"), D("9.300000"), D("558.00"))
     assert lines[("capacity_other", "")] == (D("3100.0000"), D("0.219400"), D("680.14"))
     assert (invoice.net, invoice.vat, invoice.gross) == (D("5549.14"), D("1276.30"), D("6825.44"))
+
+
+def _variable_rate_rises_on_1_february():
+    old = DistributionTariff.objects.get(dso__code="pge-dystrybucja", tariff_group__code="G11")
+    old.valid_to = date(2026, 2, 1)
+    old.save()
+    new = DistributionTariff.objects.create(
+        dso=old.dso,
+        tariff_group=old.tariff_group,
+        name="PGE G11 from Feb",
+        valid_from=date(2026, 2, 1),
+        valid_to=date(2027, 1, 1),
+    )
+    for rate in old.rates.all():
+        rate.pk, rate.tariff = None, new
+        if rate.component == "variable_network":
+            rate.price = D("0.4000")
+        rate.save()
+
+
+def test_a_price_change_splits_by_the_read_taken_on_that_day(company, now):
+    _variable_rate_rises_on_1_february()
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    scenario = billable_contract(
+        company,
+        now,
+        prices=prices,
+        reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 2, 1), "1100"), (date(2026, 3, 1), "1350")]},
+    )
+    _run(company, now, date(2026, 2, 1))
+    invoice = Invoice.objects.get(contract=scenario.contract)
+    variable = sorted(
+        (line.period_start, line.quantity, line.net)
+        for line in invoice.lines.filter(component="variable_network")
+    )
+    # January as read: 100 kWh × 0.3469 = 34.69; February: 250 kWh × 0.4000 = 100.00.
+    assert variable == [
+        (date(2026, 1, 1), D("100.0000"), D("34.69")),
+        (date(2026, 2, 1), D("250.0000"), D("100.00")),
+    ]
+    assert len(invoice.document["readings"]) == 2
+
+
+def test_without_a_read_a_price_change_splits_by_days(company, now):
+    _variable_rate_rises_on_1_february()
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    scenario = billable_contract(
+        company, now, prices=prices, reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "1350")]}
+    )
+    _run(company, now, date(2026, 2, 1))
+    invoice = Invoice.objects.get(contract=scenario.contract)
+    variable = sorted(
+        (line.period_start, line.quantity, line.net)
+        for line in invoice.lines.filter(component="variable_network")
+    )
+    # 350 kWh over 59 days: January's 31 days = 183.898 kWh × 0.3469 = 63.79;
+    # February the rest, 166.102 × 0.4 = 66.44.
+    assert variable == [
+        (date(2026, 1, 1), D("183.8980"), D("63.79")),
+        (date(2026, 2, 1), D("166.1020"), D("66.44")),
+    ]
+    energy = invoice.lines.get(component="energy")
+    assert energy.quantity == D("350.0000") and energy.net == D("173.25")
