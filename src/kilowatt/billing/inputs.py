@@ -193,6 +193,7 @@ class _BatchData:
         starts = {t.period.start for t in targets}
         for use in InvoiceRead.objects.filter(
             role="end",
+            read__superseded_by__isnull=True,  # a corrected read gives way to its correction
             invoice__contract_id__in=ids,
             invoice__period_end__in=starts,
             invoice__kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT],

@@ -145,3 +145,41 @@ def test_roles_without_billing_rights_are_refused(client, billed, company):
     assert client.post("/billing/runs/", {"month": "2026-03", "issue_date": "2026-04-02"}).status_code == 403
     item = run.items.first()
     assert client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "hold"}).status_code == 403
+
+
+def test_a_flagged_invoice_is_corrected_from_its_page(billing_client, billed, company, now):
+    from kilowatt.core.operations import outbox_dispatch
+
+    run, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    register = good[0].registers["all"]
+    point = good[0].contract.supply_point_links.get().supply_point
+    meter_read_record(
+        company=company,
+        supply_point=point,
+        register=register,
+        read_on=date(2026, 3, 1),
+        value="1290",
+        kind="actual",
+        source="dso",
+        actor=None,
+        now=now,
+        supersedes=register.reads.get(read_on=date(2026, 3, 1)),
+    )
+    outbox_dispatch(now=now)
+    page = billing_client.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert "to correct" in page and "corrected to 1290" in page
+    response = billing_client.post(f"/billing/invoices/{invoice.pk}/correct/", {"reason": "DSO correction"})
+    correction = Invoice.objects.get(corrects=invoice)
+    assert response["Location"] == f"/billing/invoices/{correction.pk}/"
+    page = billing_client.get(response["Location"]).content.decode()
+    assert invoice.number in page and "DSO correction" in page
+    assert billing_client.get(f"/billing/invoices/{correction.pk}/pdf/").content.startswith(b"%PDF")
+
+
+def test_finance_cannot_issue_corrections(client, billed, company):
+    _, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    client.force_login(make_staff("fin", company, Role.FINANCE))
+    assert client.post(f"/billing/invoices/{invoice.pk}/correct/", {"reason": "x"}).status_code == 403
+    assert not Invoice.objects.filter(corrects=invoice).exists()

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kilowatt.billing.corrections import CorrectionRefused, invoice_correct
 from kilowatt.billing.models import ItemStatus, RunStatus
 from kilowatt.billing.queries import (
     billing_run_items,
@@ -156,8 +157,35 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(
         request,
         "backoffice/billing/invoice_detail.html",
-        {"invoice": invoice, "document": document, "groups": groups},
+        {
+            "invoice": invoice,
+            "document": document,
+            "groups": groups,
+            "flags": list(invoice.correction_flags.select_related("resolved_by").order_by("-flagged_at")),
+            "corrections": list(invoice.corrections.defer("document").order_by("issued_at")),
+            "can_correct": RUN_BILLING in request.permissions and invoice.kind in ("periodic", "settlement"),
+        },
     )
+
+
+@staff_page(RUN_BILLING)
+@require_POST
+def invoice_correct_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = invoice_of_company(company=request.company, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404
+    try:
+        correction = invoice_correct(
+            invoice=invoice,
+            reason=request.POST.get("reason", ""),
+            issue_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except CorrectionRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("backoffice:invoice", invoice_id=invoice.pk)
+    messages.success(request, _("Correction %(number)s issued.") % {"number": correction.number})
+    return redirect("backoffice:invoice", invoice_id=correction.pk)
 
 
 @staff_page(VIEW_BILLING)
