@@ -40,6 +40,8 @@ COMPONENT_LABELS = {
 
 def line_description(line: Line) -> str:
     label = str(COMPONENT_LABELS.get(line.component, line.component))
+    if line.component == "forecast_deduction":
+        return f"{label} {line.rate_ref.split(':', 1)[1]}"
     if line.zone and line.zone in Zone.values and line.zone != Zone.ALL_DAY:
         return f"{label} — {Zone(line.zone).label}"
     return label
@@ -97,6 +99,15 @@ def invoice_document(
         all_notes = list(notes or [])
         if any(r.start.estimated or r.end.estimated for r in bill.registers):
             all_notes.append(str(_("Reads marked as estimated will be settled against an actual read.")))
+        if kind == "forecast":
+            all_notes.append(
+                str(
+                    _(
+                        "A forecast from your annual consumption; the settlement on an actual read "
+                        "credits or charges the difference."
+                    )
+                )
+            )
     excise_kwh = rating.kwh if point.commodity == "electricity" else Decimal(0)
     excise_rate = next(
         (

@@ -15,7 +15,13 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from kilowatt.billing.estimation import KnownRead, estimate_value, yearly_consumption
+from kilowatt.billing.estimation import (
+    FLAT_PROFILE,
+    KnownRead,
+    estimate_value,
+    profile_weight,
+    yearly_consumption,
+)
 from kilowatt.billing.findings import Finding, finding
 from kilowatt.billing.models import InvoiceKind, InvoiceRead
 from kilowatt.billing.rating import Rate, RatingRequest, Terms, Usage
@@ -218,10 +224,23 @@ class _BatchData:
         point = self.points[links[0].supply_point_id]
         bill.supply_point = point
         profile = self._profile(point, period.start)
-        registers = self._register_uses(bill, point, profile, today)
-        if bill.blocked:
-            return bill
-        bill.registers = registers
+        if target.kind == InvoiceKind.FORECAST:
+            usages = _forecast_usages(point, profile, period)
+        else:
+            bill.registers = self._register_uses(bill, point, profile, today)
+            if bill.blocked:
+                return bill
+            usages = tuple(
+                Usage(
+                    zone=r.zone,
+                    start=r.start.day,
+                    end=r.end.day,
+                    kwh=r.kwh,
+                    read_ids=tuple(i for i in (r.start.read_id, r.end.read_id) if i),
+                    estimated=r.start.estimated or r.end.estimated,
+                )
+                for r in bill.registers
+            )
         bill.request = RatingRequest(
             period=period,
             terms=Terms(
@@ -234,17 +253,7 @@ class _BatchData:
                 capacity_band=point.consumption_band if point.consumption_band.startswith("capacity") else "",
                 capacity_hours_share=profile.capacity_hours_share if profile else Decimal(0),
             ),
-            usages=tuple(
-                Usage(
-                    zone=r.zone,
-                    start=r.start.day,
-                    end=r.end.day,
-                    kwh=r.kwh,
-                    read_ids=tuple(i for i in (r.start.read_id, r.end.read_id) if i),
-                    estimated=r.start.estimated or r.end.estimated,
-                )
-                for r in registers
-            ),
+            usages=usages,
             sales_rates=self._sales_rates(contract, point),
             distribution_rates=self._distribution_rates(contract, point, period),
             national_rates=self._national_rates(point),
@@ -470,6 +479,25 @@ class _BatchData:
             for r in self.national
             if r.country == point.country and r.commodity == point.commodity
         )
+
+
+def _forecast_usages(point: SupplyPoint, profile: LoadProfile | None, period: Period) -> tuple[Usage, ...]:
+    """A forecast month: the annual estimate spread by the profile's monthly and zone shares."""
+    assert period.end is not None
+    shares = tuple(Decimal(s) for s in profile.monthly_shares) if profile else FLAT_PROFILE
+    weight = profile_weight(start=period.start, end=period.end, monthly_shares=shares)
+    zones = point.tariff_group.zones or ["all"]
+    zone_shares = {z: Decimal(v) for z, v in (profile.zone_shares if profile else {}).items()}
+    usages = []
+    for zone in zones:
+        kwh = point.annual_consumption_kwh * weight * zone_shares.get(zone, Decimal(1) / len(zones))
+        kwh = (
+            kwh.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            if point.commodity == "gas"
+            else energy_round(kwh)
+        )
+        usages.append(Usage(zone=zone, start=period.start, end=period.end, kwh=kwh, estimated=True))
+    return tuple(usages)
 
 
 def _subscription_variant(variants: list[str], cycle_months: int) -> str:

@@ -167,6 +167,49 @@ def rate(request: RatingRequest) -> Rating:
     return Rating(tuple(lines), tuple(problems), vat, net, vat_total, net + vat_total, kwh)
 
 
+@dataclass(frozen=True)
+class Deduction:
+    """An earlier invoice of the period (a forecast) whose net and VAT a settlement takes off."""
+
+    ref: str
+    vat_rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+def settle(real: Rating, deductions: list[Deduction], *, period: Period) -> Rating:
+    """The settlement of a period: the real bill less what forecast invoices already charged.
+
+    VAT per rate is the real VAT less the forecasts' VAT (amounts, not recomputed), so the forecasts and
+    the settlement add up exactly to the real bill, to the grosz.
+    """
+    assert period.end is not None
+    lines = list(real.lines) + [
+        Line(
+            group="other",
+            component="forecast_deduction",
+            zone="",
+            period_start=period.start,
+            period_end=period.end,
+            quantity=Decimal(1),
+            unit="invoice",
+            unit_price=-d.net,
+            net=-d.net,
+            vat_rate=d.vat_rate,
+            rate_ref=d.ref,
+            rule="forecast_deduction",
+        )
+        for d in deductions
+    ]
+    vat = dict(real.vat)
+    for d in deductions:
+        net, tax = vat.get(d.vat_rate, (ZERO, ZERO))
+        vat[d.vat_rate] = (net - d.net, tax - d.vat)
+    net = sum((n for n, _ in vat.values()), ZERO)
+    vat_total = sum((v for _, v in vat.values()), ZERO)
+    return Rating(tuple(lines), real.problems, vat, net, vat_total, net + vat_total, real.kwh)
+
+
 def _sub_periods(period: Period, request: RatingRequest) -> list[Period]:
     assert period.end is not None
     cuts = {period.start, period.end}

@@ -30,7 +30,7 @@ from kilowatt.billing.models import (
     RunStatus,
 )
 from kilowatt.billing.operations import RatedBill, invoices_issue
-from kilowatt.billing.rating import Problem, Rating, rate
+from kilowatt.billing.rating import Deduction, Problem, Rating, rate, settle
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import Company
@@ -113,11 +113,15 @@ def _targets(*, company: Company, period: Period) -> list[BillTarget]:
             status__in=BILLABLE_STATUSES,
             start_date__lt=period.end,
         )
-        .filter(Q(billing_cycle_months__in=cycles_ending_at(period.end)) | Q(end_date__lte=period.end))
-        .values_list("pk", "start_date", "end_date")
+        .filter(
+            Q(billing_cycle_months__in=cycles_ending_at(period.end))
+            | Q(end_date__lte=period.end)
+            | Q(forecast_billing=True)
+        )
+        .values_list("pk", "start_date", "end_date", "billing_cycle_months", "forecast_billing")
         .order_by("pk")
     )
-    ids = [pk for pk, _, _ in contracts]
+    ids = [row[0] for row in contracts]
     billed = dict(
         Invoice.objects.filter(contract_id__in=ids, kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT])
         .values("contract_id")
@@ -125,12 +129,19 @@ def _targets(*, company: Company, period: Period) -> list[BillTarget]:
         .values_list("contract_id", "until")
     )
     starts = dict(BillingStart.objects.filter(contract_id__in=ids).values_list("contract_id", "billed_until"))
+    ending = cycles_ending_at(period.end)
     targets = []
-    for pk, start_date, end_date in contracts:
+    for pk, start_date, end_date, cycle, forecast in contracts:
         start = max(start_date, billed.get(pk) or starts.get(pk) or start_date)
         end = min(period.end, end_date) if end_date else period.end
-        if start < end:
-            targets.append(BillTarget(contract_id=pk, period=Period(start, end)))
+        if start >= end:
+            continue
+        if cycle in ending or (end_date is not None and end_date <= period.end):
+            kind = InvoiceKind.SETTLEMENT if forecast else InvoiceKind.PERIODIC
+            targets.append(BillTarget(contract_id=pk, period=Period(start, end), kind=kind))
+        else:  # a forecast month inside a longer cycle
+            month = Period(max(start, period.start), end)
+            targets.append(BillTarget(contract_id=pk, period=month, kind=InvoiceKind.FORECAST))
     return targets
 
 
@@ -180,9 +191,12 @@ def billing_batch_process(
             today=now.astimezone(WARSAW).date(),
         )
         previous = _previous_invoices([i.contract_id for i in items])
+        forecasts = _forecasts_to_deduct([i for i in items if i.kind == InvoiceKind.SETTLEMENT])
         rated: list[RatedBill] = []
         for position, (item, bill) in enumerate(zip(items, bills, strict=True)):
             rating = _rate_and_check(bill, previous.get(item.contract_id))
+            if rating is not None and item.kind == InvoiceKind.SETTLEMENT:
+                rating = settle(rating, forecasts.get(item.contract_id, []), period=bill.period)
             findings = bill.findings
             item.findings = [f.as_dict() for f in findings]
             item.updated_at = now
@@ -271,6 +285,25 @@ def _problem_finding(bill: PreparedBill, problem: Problem) -> Finding:
             period=problem.period,
         )
     return finding(problem.code, contract=bill.contract.number)
+
+
+def _forecasts_to_deduct(items: list[BillingRunItem]) -> dict[int, list[Deduction]]:
+    """The forecast invoices issued inside each settling contract's period, per VAT rate."""
+    if not items:
+        return {}
+    periods = {i.contract_id: (i.period_start, i.period_end) for i in items}
+    rows = Invoice.objects.filter(contract_id__in=periods, kind=InvoiceKind.FORECAST).values_list(
+        "contract_id", "number", "period_start", "period_end", "document"
+    )
+    result: dict[int, list[Deduction]] = {}
+    for contract_id, number, start, end, document in rows.order_by("period_start"):
+        settling_from, settling_to = periods[contract_id]
+        if settling_from <= start and end <= settling_to:
+            result.setdefault(contract_id, []).extend(
+                Deduction(f"invoice:{number}", Decimal(v["rate"]), Decimal(v["net"]), Decimal(v["vat"]))
+                for v in document["vat"]
+            )
+    return result
 
 
 def _previous_invoices(contract_ids: list[int]) -> dict[int, tuple[Decimal, int]]:

@@ -51,6 +51,13 @@ class Contract(models.Model):
     billing_cycle_months = models.PositiveSmallIntegerField(
         _("billing cycle"), choices=BILLING_CYCLES, default=2
     )
+    forecast_billing = models.BooleanField(
+        _("forecast invoices between settlements"),
+        default=False,
+        help_text=_(
+            "Monthly forecast invoices within a billing cycle longer than a month, then a settlement."
+        ),
+    )
     payment_term_days = models.PositiveSmallIntegerField(_("payment term (days)"), default=14)
     notice_period_days = models.PositiveSmallIntegerField(_("notice period (days)"), default=30)
     early_termination_fee = models.DecimalField(

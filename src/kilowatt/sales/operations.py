@@ -41,6 +41,7 @@ class ContractData:
     supply_point_ids: list[int] = field(default_factory=list)
     end_date: date | None = None
     billing_cycle_months: int = 2
+    forecast_billing: bool = False
     payment_term_days: int = 14
     notice_period_days: int = 30
     early_termination_fee: Decimal = Decimal("0")
@@ -122,6 +123,7 @@ def contract_clean(*, company: Company, data: ContractData, existing: Contract |
         "start_date": data.start_date,
         "end_date": data.end_date,
         "billing_cycle_months": data.billing_cycle_months,
+        "forecast_billing": data.forecast_billing and data.billing_cycle_months > 1,
         "payment_term_days": data.payment_term_days,
         "notice_period_days": data.notice_period_days,
         "early_termination_fee": data.early_termination_fee,

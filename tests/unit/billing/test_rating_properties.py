@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kilowatt.billing.rating import Rate, RatingRequest, Terms, Usage, rate
+from kilowatt.billing.rating import Deduction, Rate, RatingRequest, Terms, Usage, rate, settle
 from kilowatt.core.money import money_round
 from kilowatt.core.periods import Period
 
@@ -112,3 +112,25 @@ def test_monthly_charges_count_whole_months_as_one(request):
         cursor = nxt
     assert fee_months >= whole_months
     assert abs(fee_months - Decimal(period.days) / Decimal("30.44")) < 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    requests(),
+    st.lists(st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2), max_size=11),
+)
+def test_a_settlement_after_forecasts_nets_to_the_real_bill(request, forecast_nets):
+    real = rate(request)
+    vat_rate = request.terms.vat_rate
+    deductions = [
+        Deduction(f"invoice:F{i}", vat_rate, net, money_round(net * vat_rate))
+        for i, net in enumerate(forecast_nets)
+    ]
+    settlement = settle(real, deductions, period=request.period)
+    forecast_gross = sum((d.net + d.vat for d in deductions), Decimal(0))
+    assert forecast_gross + settlement.gross == real.gross
+    assert sum(line.net for line in settlement.lines) == settlement.net
+    for rate_, (net, vat) in settlement.vat.items():
+        taken = [d for d in deductions if d.vat_rate == rate_]
+        assert net + sum(d.net for d in taken) == real.vat[rate_][0]
+        assert vat + sum(d.vat for d in taken) == real.vat[rate_][1]

@@ -30,6 +30,7 @@ class ContractIn(Schema):
     end_date: date | None = None
     supply_point_ids: list[int]
     billing_cycle_months: int = 2
+    forecast_billing: bool = False
     payment_term_days: int = 14
     notice_period_days: int = 30
     early_termination_fee: Decimal = Decimal("0")
@@ -47,6 +48,7 @@ class ContractOut(Schema):
     start_date: date
     end_date: date | None
     billing_cycle_months: int
+    forecast_billing: bool
     payment_term_days: int
     notice_period_days: int
     early_termination_fee: Decimal

@@ -119,6 +119,7 @@ class ContractForm(DomainErrorsMixin, forms.Form):
     billing_cycle_months = forms.TypedChoiceField(
         label=_("Billing cycle"), choices=BILLING_CYCLES, coerce=int
     )
+    forecast_billing = forms.BooleanField(label=_("Forecast invoices between settlements"), required=False)
     payment_term_days = forms.IntegerField(label=_("Payment term (days)"), initial=14)
     notice_period_days = forms.IntegerField(label=_("Notice period (days)"), initial=30)
 
@@ -140,6 +141,7 @@ class ContractForm(DomainErrorsMixin, forms.Form):
             end_date=data.get("end_date"),
             supply_point_ids=[p.pk for p in data.get("supply_point_ids") or []],
             billing_cycle_months=data["billing_cycle_months"],
+            forecast_billing=data.get("forecast_billing", False),
             payment_term_days=data["payment_term_days"],
             notice_period_days=data["notice_period_days"],
         )

@@ -446,7 +446,8 @@ class DemoGenerator:
                     status=status,
                     signed_on=None if status == ContractStatus.DRAFT else start - timedelta(days=30),
                     start_date=start,
-                    billing_cycle_months=self.rng.choice([1, 2, 2, 6, 12]),
+                    billing_cycle_months=(cycle := self.rng.choice([1, 2, 2, 6, 12])),
+                    forecast_billing=cycle >= 6,
                     created_at=self.now,
                     updated_at=self.now,
                 )
