@@ -59,9 +59,21 @@ COMMODITIES = {"electricity": _("Electricity"), "gas": _("Gas fuel")}
 UNITS = {"month": _("mth"), "kW·month": _("kW·mth"), "m3": "m³"}
 
 REQUIRED = (
-    "number", "kind", "language", "issue_date", "sale_date", "due_date", "period", "currency",
-    "seller", "buyer", "supply_point", "lines", "vat", "totals", "amount_due",
-)  # fmt: skip
+    "number",
+    "kind",
+    "language",
+    "issue_date",
+    "sale_date",
+    "due_date",
+    "period",
+    "currency",
+    "seller",
+    "buyer",
+    "lines",
+    "vat",
+    "totals",
+    "amount_due",
+)  # fmt: skip  (an accounting note has no supply point)
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 480, 120, 14, 100
 
 
@@ -102,7 +114,7 @@ def _sum(values: Iterable[Any], field: str) -> Decimal:
 
 
 def _line_groups(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    commodity = document["supply_point"].get("commodity", "electricity")
+    commodity = (document.get("supply_point") or {}).get("commodity", "electricity")
     language = document["language"]
     groups = []
     for group in LINE_GROUPS:
@@ -218,7 +230,7 @@ def invoice_context(document: Mapping[str, Any]) -> dict[str, Any]:
         "has_conversion": any(reading.get("conversion_factor") for reading in readings),
         "has_estimated": any(r.get("previous_estimated") or r.get("current_estimated") for r in readings),
         "groups": _line_groups(document),
-        "commodity": COMMODITIES.get(document["supply_point"].get("commodity", ""), ""),
+        "commodity": COMMODITIES.get((document.get("supply_point") or {}).get("commodity", ""), ""),
         "contract_kind": CONTRACT_KINDS.get((document.get("contract") or {}).get("kind", ""), ""),
         "amount_due": amount_due,
         "amount_due_abs": abs(amount_due),

@@ -183,3 +183,30 @@ def test_finance_cannot_issue_corrections(client, billed, company):
     client.force_login(make_staff("fin", company, Role.FINANCE))
     assert client.post(f"/billing/invoices/{invoice.pk}/correct/", {"reason": "x"}).status_code == 403
     assert not Invoice.objects.filter(corrects=invoice).exists()
+
+
+def test_a_note_is_issued_from_the_customer_page_within_the_company(
+    billing_client, billed, client, other_company
+):
+    _, good, _ = billed
+    contract = good[0].contract
+    response = billing_client.post(
+        f"/customers/{contract.customer_id}/notes/new/",
+        {"contract": contract.pk, "title": "Opłata za monit", "amount": "15.00"},
+    )
+    note = Invoice.objects.get(kind="note")
+    assert response["Location"] == f"/billing/invoices/{note.pk}/" and note.gross == 15
+    page = billing_client.post(
+        f"/customers/{contract.customer_id}/notes/new/",
+        {"contract": contract.pk, "title": "", "amount": "x"},
+        follow=True,
+    ).content.decode()
+    assert "Say what the note is for" in page and Invoice.objects.filter(kind="note").count() == 1
+    client.force_login(make_staff("rival-bill", other_company, Role.BILLING))
+    assert (
+        client.post(
+            f"/customers/{contract.customer_id}/notes/new/",
+            {"contract": contract.pk, "title": "x", "amount": "1"},
+        ).status_code
+        == 404
+    )

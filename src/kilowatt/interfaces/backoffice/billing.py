@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kilowatt.billing.corrections import CorrectionRefused, invoice_correct
 from kilowatt.billing.models import ItemStatus, RunStatus
+from kilowatt.billing.notes import accounting_note_issue
 from kilowatt.billing.queries import (
     billing_run_items,
     billing_run_of_company,
@@ -29,11 +30,13 @@ from kilowatt.billing.runs import (
     billing_run_totals,
 )
 from kilowatt.core.clock import system_clock
+from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.periods import month_start
 from kilowatt.core.permissions import RUN_BILLING, VIEW_BILLING
 from kilowatt.documents.invoices import invoice_pdf_render
 from kilowatt.interfaces.backoffice.views import staff_page
 from kilowatt.interfaces.cli.billing import billing_runs_start_for_month, dispatcher
+from kilowatt.sales.queries import contracts_of_company
 
 ITEMS_PER_PAGE = 50
 
@@ -186,6 +189,32 @@ def invoice_correct_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
         return redirect("backoffice:invoice", invoice_id=invoice.pk)
     messages.success(request, _("Correction %(number)s issued.") % {"number": correction.number})
     return redirect("backoffice:invoice", invoice_id=correction.pk)
+
+
+@staff_page(RUN_BILLING)
+@require_POST
+def note_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    contract = (
+        contracts_of_company(company=request.company)
+        .filter(customer_id=customer_id, pk=request.POST.get("contract") or 0)
+        .first()
+    )
+    if contract is None:
+        raise Http404
+    try:
+        note = accounting_note_issue(
+            contract=contract,
+            title=request.POST.get("title", ""),
+            amount=request.POST.get("amount", ""),
+            issue_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        for error in failed.errors:
+            messages.error(request, error.message)
+        return redirect("backoffice:customer", customer_id=customer_id)
+    messages.success(request, _("Note %(number)s issued.") % {"number": note.number})
+    return redirect("backoffice:invoice", invoice_id=note.pk)
 
 
 @staff_page(VIEW_BILLING)

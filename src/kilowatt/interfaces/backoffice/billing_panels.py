@@ -14,8 +14,10 @@ LATEST_INVOICES = 12
 
 def _invoices(request, customer) -> dict:
     return {
+        "customer_id": customer.pk,
         "balance": customer_balance(customer=customer),
         "invoices": list(invoices_of_customer(customer=customer)[:LATEST_INVOICES]),
+        "contracts": list(customer.contracts.values_list("pk", "number")),
     }
 
 

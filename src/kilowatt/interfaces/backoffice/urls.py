@@ -28,6 +28,7 @@ urlpatterns = [
     path("billing/invoices/<int:invoice_id>/", billing.invoice_detail, name="invoice"),
     path("billing/invoices/<int:invoice_id>/pdf/", billing.invoice_pdf, name="invoice_pdf"),
     path("billing/invoices/<int:invoice_id>/json/", billing.invoice_json, name="invoice_json"),
+    path("customers/<int:customer_id>/notes/new/", billing.note_new, name="note_new"),
     path("billing/invoices/<int:invoice_id>/correct/", billing.invoice_correct_view, name="invoice_correct"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
     path("", views.home, name="home"),
