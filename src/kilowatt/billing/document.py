@@ -38,12 +38,15 @@ COMPONENT_LABELS = {
 }
 
 
+ZONES_NAMED = {zone: Zone(zone).label for zone in Zone.values if zone != Zone.ALL_DAY}
+
+
 def line_description(line: Line) -> str:
     label = str(COMPONENT_LABELS.get(line.component, line.component))
     if line.component == "forecast_deduction":
         return f"{label} {line.rate_ref.split(':', 1)[1]}"
-    if line.zone and line.zone in Zone.values and line.zone != Zone.ALL_DAY:
-        return f"{label} — {Zone(line.zone).label}"
+    if line.zone in ZONES_NAMED:
+        return f"{label} — {ZONES_NAMED[line.zone]}"
     return label
 
 

@@ -44,7 +44,13 @@ from kilowatt.sales.models import Contract, ContractKind, ContractSupplyPoint
 
 HISTORY_DAYS = 400
 LOOKAHEAD_DAYS = 62
-KIND_PREFERENCE = {ReadKind.ACTUAL: 0, ReadKind.CUSTOMER: 1, ReadKind.ESTIMATE: 2, ReadKind.FORECAST: 3}
+# Plain strings: hashing enum members is slow, and this runs for every register of every bill.
+KIND_PREFERENCE = {
+    str(k): i
+    for i, k in enumerate([ReadKind.ACTUAL, ReadKind.CUSTOMER, ReadKind.ESTIMATE, ReadKind.FORECAST])
+}
+ESTIMATED_KINDS = frozenset({str(ReadKind.ESTIMATE), str(ReadKind.FORECAST)})
+MEASURED_KINDS = frozenset({str(ReadKind.ACTUAL), str(ReadKind.CUSTOMER)})
 
 
 class ReadRow(NamedTuple):
@@ -292,7 +298,7 @@ class _BatchData:
                 zones_seen.add(register.zone)
                 reads = self.reads.get(register.pk, [])
                 self._check_reads(bill, reads, register.code, period, today)
-                usable = [r for r in reads if r.highest_severity != Severity.ERROR and r.read_on <= today]
+                usable = [r for r in reads if r.highest_severity != "error" and r.read_on <= today]
                 zone_share = zone_shares.get(
                     register.zone, Decimal(1) / max(len(point.tariff_group.zones), 1)
                 )
@@ -305,7 +311,7 @@ class _BatchData:
                         previous_end.read_on,
                         previous_end.value,
                         previous_end.pk,
-                        previous_end.kind in (ReadKind.ESTIMATE, ReadKind.FORECAST),
+                        previous_end.kind in ESTIMATED_KINDS,
                     )
                 else:
                     start = _value_on(usable, span.start, annual, zone_share, shares)
@@ -324,7 +330,7 @@ class _BatchData:
                 middle = [
                     ReadPoint(r.read_on, r.value, r.pk, False)
                     for r in usable
-                    if start.day < r.read_on < end.day and r.kind in (ReadKind.ACTUAL, ReadKind.CUSTOMER)
+                    if start.day < r.read_on < end.day and r.kind in MEASURED_KINDS
                 ]
                 uses.extend(self._segments(bill, point, meter, register, [start, *middle, end]))
         return self._zones_checked(bill, point, zones_seen, uses)
@@ -519,12 +525,12 @@ def _value_on(
     on_day = [r for r in reads if r.read_on == day]
     if on_day:
         best = min(on_day, key=lambda r: (KIND_PREFERENCE.get(r.kind, 9), -r.pk))
-        return ReadPoint(day, best.value, best.pk, best.kind in (ReadKind.ESTIMATE, ReadKind.FORECAST))
+        return ReadPoint(day, best.value, best.pk, best.kind in ESTIMATED_KINDS)
     before = [r for r in reads if r.read_on < day]
     if not before:
         return None
     after = next((r for r in reads if day < r.read_on <= day + timedelta(days=LOOKAHEAD_DAYS)), None)
-    history = [KnownRead(r.read_on, r.value) for r in before if r.kind == ReadKind.ACTUAL]
+    history = [KnownRead(r.read_on, r.value) for r in before if r.kind == "actual"]
     monthly = shares or tuple(Decimal(1) / 12 for _ in range(12))
     yearly, _ = yearly_consumption(reads=history, annual_estimate=annual * zone_share, monthly_shares=monthly)
     value = estimate_value(

@@ -18,7 +18,7 @@ from kilowatt.billing.document import invoice_document
 from kilowatt.billing.inputs import PreparedBill
 from kilowatt.billing.models import Invoice, InvoiceLine, InvoiceRead
 from kilowatt.billing.rating import Rating
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_copy, rows_insert
 from kilowatt.core.business_days import next_business_day
 from kilowatt.core.models import Company, OutboxEvent
 from kilowatt.core.numbering import number_series_take
@@ -114,13 +114,14 @@ def invoices_issue(
         ],
         now=now,
     )
-    rows_insert(
+    rows_copy(
         model=OutboxEvent,
-        objects=[
-            OutboxEvent(
-                company=company,
-                name="billing.invoice.issued-v1",
-                payload={
+        fields=("company_id", "name", "payload", "occurred_at", "attempts", "last_error"),
+        rows=[
+            (
+                company.pk,
+                "billing.invoice.issued-v1",
+                {
                     "invoice_id": invoice.pk,
                     "number": invoice.number,
                     "customer_id": invoice.customer_id,
@@ -128,7 +129,9 @@ def invoices_issue(
                     "gross": str(invoice.gross),
                     "due_date": invoice.due_date.isoformat(),
                 },
-                occurred_at=now,
+                now,
+                0,
+                "",
             )
             for invoice in invoices
         ],
@@ -136,26 +139,33 @@ def invoices_issue(
     return invoices
 
 
+LINE_FIELDS = (
+    "invoice_id", "position", "group", "component", "description", "zone", "period_start", "period_end",
+    "quantity", "unit", "unit_price", "net", "vat_rate", "trace",
+)  # fmt: skip
+
+
 def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
-    rows_insert(
+    rows_copy(
         model=InvoiceLine,
-        objects=[
-            InvoiceLine(
-                invoice_id=invoice.pk,
-                position=position,
-                group=line.group,
-                component=line.component,
-                description=printed["description"][:200],
-                zone=line.zone,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                net=line.net,
-                vat_rate=line.vat_rate,
-                trace=printed["trace"],
-            )
+        fields=LINE_FIELDS,
+        rows=[
+            (
+                invoice.pk,
+                position,
+                line.group,
+                line.component,
+                printed["description"][:200],
+                line.zone,
+                line.period_start,
+                line.period_end,
+                line.quantity,
+                line.unit,
+                line.unit_price,
+                line.net,
+                line.vat_rate,
+                printed["trace"],
+            )  # fmt: skip
             for invoice, item in zip(invoices, rated, strict=True)
             for position, (line, printed) in enumerate(
                 zip(item.rating.lines, invoice.document["lines"], strict=True), start=1
@@ -167,14 +177,14 @@ def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
 def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBill], now: datetime) -> None:
     """Link the reads each invoice used; estimates made for it are stored as estimate reads first."""
     estimates: list[tuple[int, str, MeterRead]] = []
-    links: list[InvoiceRead] = []
+    links: list[tuple[int, int, str]] = []
     for index, (invoice, item) in enumerate(zip(invoices, rated, strict=True)):
         point = item.bill.supply_point
         assert point is not None
         for use in item.bill.registers:
             for role, read_point in (("start", use.start), ("end", use.end)):
                 if read_point.read_id is not None:
-                    links.append(InvoiceRead(invoice=invoice, read_id=read_point.read_id, role=role))
+                    links.append((invoice.pk, read_point.read_id, role))
                 else:
                     estimates.append(
                         (
@@ -193,8 +203,8 @@ def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBil
                         )
                     )
     MeterRead.objects.bulk_create([read for _, _, read in estimates], batch_size=2000)
-    links.extend(InvoiceRead(invoice=invoices[i], read=read, role=role) for i, role, read in estimates)
-    rows_insert(model=InvoiceRead, objects=links)
+    links.extend((invoices[i].pk, read.pk, role) for i, role, read in estimates)
+    rows_copy(model=InvoiceRead, fields=("invoice_id", "read_id", "role"), rows=links)
 
 
 def _consumption_histories(contract_ids: list[int], issue_date: date) -> dict[int, list[dict[str, str]]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_copy
 from kilowatt.core.models import Company
 from kilowatt.finance.models import LedgerEntry
 
@@ -23,25 +23,38 @@ class Posting:
     due_date: date | None
 
 
-def ledger_post_many(*, company: Company, postings: list[Posting], now: datetime) -> list[LedgerEntry]:
+def ledger_post_many(*, company: Company, postings: list[Posting], now: datetime) -> None:
     """Append postings in the caller's transaction (one statement for many documents).
 
     The database refuses a second posting of the same document, so a retried batch cannot post twice.
     """
-    entries = [
-        LedgerEntry(
-            company=company,
-            customer_id=p.customer_id,
-            kind=p.kind,
-            document_type=p.document_type,
-            document_id=p.document_id,
-            document_number=p.document_number,
-            amount=p.amount,
-            posted_on=p.posted_on,
-            due_date=p.due_date,
-            created_at=now,
-        )
-        for p in postings
-    ]
-    rows_insert(model=LedgerEntry, objects=entries)
-    return entries
+    rows_copy(
+        model=LedgerEntry,
+        fields=(
+            "company_id",
+            "customer_id",
+            "kind",
+            "document_type",
+            "document_id",
+            "document_number",
+            "amount",
+            "posted_on",
+            "due_date",
+            "created_at",
+        ),  # fmt: skip
+        rows=[
+            (
+                company.pk,
+                p.customer_id,
+                p.kind,
+                p.document_type,
+                p.document_id,
+                p.document_number,
+                p.amount,
+                p.posted_on,
+                p.due_date,
+                now,
+            )  # fmt: skip
+            for p in postings
+        ],
+    )
