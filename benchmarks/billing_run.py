@@ -106,6 +106,12 @@ def _copy_seconds() -> tuple[float, dict[str, int]]:
 
 
 def measure(url: str, accounts: int, workers: int) -> dict:
+    from django.conf import settings
+
+    if settings.configured:
+        from django.db import connections
+
+        connections.close_all()  # the database is dropped and created again for this size
     django_on_postgres(url, fresh=True)
     from django.db import connection
 

@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "read": frozenset({VIEW_MASTER_DATA}),
     "write": frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, MANAGE_CONTRACTS}),
+    "billing": frozenset({VIEW_BILLING}),
+    "billing-run": frozenset({VIEW_BILLING, RUN_BILLING}),
 }
 
 

@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 from kilowatt.billing.models import Invoice, InvoiceKind
 from kilowatt.billing.runs import billing_run_create, billing_run_execute
 from kilowatt.finance.queries import customer_balance
-from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -6,13 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 from kilowatt.billing.models import InvoiceKind
 from kilowatt.billing.notes import accounting_note_issue
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.documents.invoices import invoice_pdf_render
 from kilowatt.finance.models import LedgerEntry
-from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
 
 pytestmark = pytest.mark.django_db
 

@@ -2,14 +2,15 @@
 
 from ninja import NinjaAPI
 
-from kilowatt.interfaces.api import contracts, customers, network
+from kilowatt.interfaces.api import billing, contracts, customers, network
 from kilowatt.interfaces.api.auth import StaffSessionAuth, TokenAuth
 from kilowatt.interfaces.api.errors import install_error_handlers
 
 api = NinjaAPI(
     title="Kilowatt API",
     version="1",
-    description="Customers, supply points, meters, contracts and the catalog of an energy retailer.",
+    description="Customers, supply points, meters, contracts, the catalog, invoices and billing runs of an "
+    "energy retailer.",
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -19,3 +20,4 @@ install_error_handlers(api)
 api.add_router("", customers.router)
 api.add_router("", network.router)
 api.add_router("", contracts.router)
+api.add_router("", billing.router)
