@@ -64,3 +64,23 @@ def english_messages(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+REFERENCE_DATA_MIGRATIONS = [
+    "kilowatt.network.migrations.0003_reference_data_pl",
+    "kilowatt.catalog.migrations.0002_reference_data_pl_2026",
+    "kilowatt.catalog.migrations.0004_reference_gas_profiles",
+]
+
+
+@pytest.fixture
+def reference_data():
+    """The shipped reference data (DSOs, tariffs, rates, profiles) for transactional tests: flushing
+    after another transactional test empties the tables the migrations filled. The loaders are
+    idempotent."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module in REFERENCE_DATA_MIGRATIONS:
+        import_module(module).load(apps, None)

@@ -63,7 +63,9 @@ def _worker(run_id: int, kill_batch: int, kill_item: int) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_killed_mid_batch_twice_finishes_with_every_invoice_once_and_no_gap(company, now):
+def test_a_run_killed_mid_batch_twice_finishes_with_every_invoice_once_and_no_gap(
+    company, now, reference_data
+):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: the killed processes share the test database")
     prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
