@@ -205,11 +205,17 @@ class IdempotencyRecord(models.Model):
 
 
 class ImportBatch(models.Model):
-    """One uploaded file and what became of its rows. The file hash makes a re-import a no-op."""
+    """One uploaded file and what became of its rows. The file hash makes a re-import a no-op.
+
+    A file imported in the background is *running* while its rows are read (``rows_done`` of
+    ``rows_total``, written as it goes) and *completed* or *failed* at the end; a failed file may be
+    imported again. One running or completed batch per company, kind and file."""
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("previewed (dry run)")
+        RUNNING = "running", _("running")
         COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="import_batches")
     kind = models.CharField(_("kind"), max_length=64)
@@ -220,14 +226,24 @@ class ImportBatch(models.Model):
     rows_created = models.PositiveIntegerField(_("rows created"), default=0)
     rows_unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
     rows_failed = models.PositiveIntegerField(_("rows failed"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     errors = models.JSONField(_("errors"), default=list, help_text=_("[{row, field, message}]"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"))
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["company", "kind", "file_hash"], name="import_file_hash_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "kind", "file_hash"],
+                condition=Q(status__in=["running", "completed"]),
+                name="import_one_live_batch_per_file",
+            ),
+        ]

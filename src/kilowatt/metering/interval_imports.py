@@ -11,7 +11,8 @@ rows. A bad row is reported by row, column and reason and left out; a day with i
 at the end of the file is reported and not stored. A repeated interval is reported and ignored (the
 first one counts). Idempotent: the same file again is a no-op (SHA-256 in ``ImportBatch``), and the
 same days in another file are unchanged; different values for a stored day are a correction (a new
-revision).
+revision). In the background the import fills in a running batch from ``import_batch_begin`` (see
+``kilowatt.metering.imports``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from kilowatt.core.models import Company, ImportBatch
 from kilowatt.core.tabular import TableFileInvalid, table_rows_read
+from kilowatt.metering.imports import import_batch_done, import_batch_finish
 from kilowatt.metering.intervals import (
     CORRECTED,
     CREATED,
@@ -192,14 +194,18 @@ def interval_series_import(
     resolution_minutes: int = 15,
     chunk_rows: int = 20_000,
     progress: Callable[[int, int], None] | None = None,
+    batch: ImportBatch | None = None,
 ) -> IntervalsImportResult:
     """Import a DSO interval file for the company; see the module's description. ``resolution_minutes``
-    is used for rows without a ``resolution_minutes`` column. Raises TableFileInvalid for a file that
+    is used for rows without a ``resolution_minutes`` column. ``batch`` is a running batch from
+    ``import_batch_begin`` to fill in (a background import); without it the file's batch is looked up
+    (already imported: nothing happens) and created at the end. Raises TableFileInvalid for a file that
     is not a table of these columns (nothing is stored then)."""
     file_hash = hashlib.sha256(content).hexdigest()
-    done = ImportBatch.objects.filter(company=company, kind=IMPORT_KIND, file_hash=file_hash).first()
-    if done is not None:
-        return IntervalsImportResult(batch=done, already_imported=True, errors=done.errors)
+    if batch is None:
+        done = import_batch_done(company=company, kind=IMPORT_KIND, file_hash=file_hash)
+        if done is not None:
+            return IntervalsImportResult(batch=done, already_imported=True, errors=done.errors)
     rows = table_rows_read(content=content, columns=COLUMNS, required=REQUIRED)
     if rows and "timestamp" not in rows[0] and not {"day", "interval"} <= rows[0].keys():
         raise TableFileInvalid.single(
@@ -314,20 +320,28 @@ def interval_series_import(
         )
     errors.sort(key=lambda e: e["row"])
     stored_rows = rows_by_outcome[CREATED] + rows_by_outcome[CORRECTED]
-    result.batch = ImportBatch.objects.create(
-        company=company,
-        kind=IMPORT_KIND,
-        file_name=file_name[:255],
-        file_hash=file_hash,
-        status=ImportBatch.Status.COMPLETED,
-        rows_total=total,
-        rows_created=stored_rows,
-        rows_unchanged=rows_by_outcome[UNCHANGED],
-        rows_failed=total - stored_rows - rows_by_outcome[UNCHANGED],
+    if batch is None:
+        batch = ImportBatch(
+            company=company,
+            kind=IMPORT_KIND,
+            file_name=file_name[:255],
+            file_hash=file_hash,
+            status=ImportBatch.Status.RUNNING,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_at=now,
+        )
+    import_batch_finish(
+        batch=batch,
+        counts={
+            "rows": total,
+            "created": stored_rows,
+            "unchanged": rows_by_outcome[UNCHANGED],
+            "failed": total - stored_rows - rows_by_outcome[UNCHANGED],
+        },
         errors=errors,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-        created_at=now,
+        now=now,
     )
+    result.batch = batch
     result.errors = errors
     if progress is not None and total == 0:
         progress(0, 0)
