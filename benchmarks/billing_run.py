@@ -37,17 +37,19 @@ def _prepare(accounts: int) -> int:
     return company.pk
 
 
-def _worker(run_id: int, batches: list[int]) -> None:
+def _worker(run_id: int, batches: list[int], timings) -> None:
     """A forked worker: Django is set up already; it opens its own database connection."""
     from django.utils import timezone
 
     from kilowatt.billing.runs import billing_batch_process
 
     for batch in batches:
+        started = time.perf_counter()
         billing_batch_process(run_id=run_id, batch=batch, now=timezone.now())
+        timings.put((batch, time.perf_counter() - started))
 
 
-def _run(company_id: int, workers: int) -> tuple[float, int, int]:
+def _run(company_id: int, workers: int) -> tuple[float, int, int, dict]:
     from django.db import connections
     from django.utils import timezone
 
@@ -60,9 +62,11 @@ def _run(company_id: int, workers: int) -> tuple[float, int, int]:
     run = billing_run_create(
         company=company, month=date(2026, 1, 1), issue_date=date(2026, 2, 5), now=timezone.now()
     )
+    created = time.perf_counter() - started
     connections.close_all()
     shares = [list(range(i, run.batches, workers)) for i in range(workers)]
-    processes = [FORK.Process(target=_worker, args=(run.pk, share)) for share in shares]
+    timings = FORK.Queue()
+    processes = [FORK.Process(target=_worker, args=(run.pk, share, timings)) for share in shares]
     for process in processes:
         process.start()
     for process in processes:
@@ -73,7 +77,14 @@ def _run(company_id: int, workers: int) -> tuple[float, int, int]:
     elapsed = time.perf_counter() - started
     issued = BillingRunItem.objects.filter(run=run, status="issued").count()
     held = BillingRunItem.objects.filter(run=run, status="held").count()
-    return elapsed, issued, held
+    batch_seconds = [seconds for _, seconds in sorted(timings.get() for _ in range(run.batches))]
+    tenth = max(len(batch_seconds) // 10, 1)
+    detail = {
+        "create_seconds": round(created, 2),
+        "batch_seconds_first_tenth": round(sum(batch_seconds[:tenth]) / tenth, 3),
+        "batch_seconds_last_tenth": round(sum(batch_seconds[-tenth:]) / tenth, 3),
+    }
+    return elapsed, issued, held, detail
 
 
 def _copy_seconds() -> tuple[float, dict[str, int]]:
@@ -121,7 +132,7 @@ def measure(url: str, accounts: int, workers: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"  prepared in {time.perf_counter() - started:.0f} s", flush=True)
-    elapsed, issued, held = _run(company_id, workers)
+    elapsed, issued, held, detail = _run(company_id, workers)
     copy_elapsed, rows = _copy_seconds()
     rate = issued / elapsed
     result = {
@@ -133,11 +144,18 @@ def measure(url: str, accounts: int, workers: int) -> dict:
         "lines": rows["billing_invoiceline"],
         "copy_seconds": round(copy_elapsed, 3),
         "run_to_copy_ratio": round(elapsed / copy_elapsed, 1),
+        **detail,
     }
     print(
         f"  {issued:,} invoices ({rows['billing_invoiceline']:,} lines, {held} held) in {elapsed:.1f} s: "
         f"{rate:,.0f} invoices/s ({rate * 3600 / 1e6:.2f} million an hour); raw COPY of the same rows "
         f"{copy_elapsed:.2f} s; run/COPY = {elapsed / copy_elapsed:.1f}",
+        flush=True,
+    )
+    print(
+        f"  creating the run {detail['create_seconds']} s; a batch of 500 took "
+        f"{detail['batch_seconds_first_tenth']} s early in the run, "
+        f"{detail['batch_seconds_last_tenth']} s late",
         flush=True,
     )
     return result

@@ -31,6 +31,7 @@ from kilowatt.billing.models import (
 )
 from kilowatt.billing.operations import RatedBill, invoices_issue
 from kilowatt.billing.rating import Deduction, Problem, Rating, rate, settle
+from kilowatt.core.bulk import rows_copy
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import Company
@@ -84,20 +85,39 @@ def billing_run_create(
         created_at=now,
     )
     targets = _targets(company=company, period=period)
-    BillingRunItem.objects.bulk_create(
-        (
-            BillingRunItem(
-                run=run,
-                contract_id=target.contract_id,
-                batch=index // batch_size,
-                kind=target.kind,
-                period_start=target.period.start,
-                period_end=target.period.end,
-                updated_at=now,
-            )
-            for index, target in enumerate(targets)
+    rows_copy(
+        model=BillingRunItem,
+        fields=(
+            "run_id",
+            "contract_id",
+            "batch",
+            "kind",
+            "period_start",
+            "period_end",
+            "status",
+            "findings",
+            "approved",
+            "net",
+            "gross",
+            "updated_at",
         ),
-        batch_size=5000,
+        rows=[
+            (
+                run.pk,
+                t.contract_id,
+                index // batch_size,
+                t.kind,
+                t.period.start,
+                t.period.end,
+                ItemStatus.PENDING,
+                [],
+                False,
+                None,
+                None,
+                now,
+            )
+            for index, t in enumerate(targets)
+        ],
     )
     run.batches = (len(targets) + batch_size - 1) // batch_size
     run.save(update_fields=["batches"])
