@@ -37,13 +37,13 @@ def rows_insert(
     if not objects:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects, batch_size=batch_size)
+        model._default_manager.bulk_create(objects, batch_size=batch_size)
         return
     missing = [obj for obj in objects if obj.pk is None]
     for obj, pk in zip(missing, ids_reserve(model=model, count=len(missing)), strict=True):
         obj.pk = pk
     fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
@@ -69,14 +69,14 @@ def rows_copy(*, model: type[models.Model], fields: Sequence[str], rows: Sequenc
     instances on PostgreSQL; elsewhere through bulk_create. For rows nobody needs the ids of."""
     if not rows:
         return
-    meta_fields = [model._meta.get_field(name) for name in fields]  # attnames resolve too
+    meta_fields = [_concrete(model, name) for name in fields]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=2000
         )
         return
     json_positions = [i for i, f in enumerate(meta_fields) if isinstance(f, JSONField)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in meta_fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in meta_fields)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
@@ -89,3 +89,11 @@ def rows_copy(*, model: type[models.Model], fields: Sequence[str], rows: Sequenc
                 for i in json_positions:
                     row[i] = json.dumps(row[i], ensure_ascii=False)
             copy.write_row(row)
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """The concrete field of a name or attname (``customer`` or ``customer_id``)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -45,6 +45,31 @@ def _value(errors: FieldErrors, value: Decimal | str) -> Decimal | None:
         errors.add("value", _("A meter read is a number of zero or more."))
         return None
     return number
+
+
+HISTORY_DAYS = 400
+HISTORY_MIN_DAYS = 60
+
+
+def _history_daily(*, register: MeterRegister, until: MeterRead | None) -> Decimal | None:
+    """Mean daily consumption between the earliest actual read of the past year and ``until``."""
+    if until is None:
+        return None
+    first = (
+        MeterRead.objects.filter(
+            register=register,
+            kind=ReadKind.ACTUAL,
+            superseded_by__isnull=True,
+            read_on__gte=until.read_on - timedelta(days=HISTORY_DAYS),
+            read_on__lt=until.read_on,
+        )
+        .exclude(highest_severity=Severity.ERROR)
+        .order_by("read_on")
+        .first()
+    )
+    if first is None or (until.read_on - first.read_on).days < HISTORY_MIN_DAYS or until.value < first.value:
+        return None
+    return (until.value - first.value) / (until.read_on - first.read_on).days
 
 
 @transaction.atomic
@@ -98,6 +123,9 @@ def meter_read_record(
         installed_on__lte=read_on,
     ).exists()
     context = ReadContext(
+        register_zone=register.zone,
+        tariff_zones=tuple(supply_point.tariff_group.zones or ()),
+        history_daily=_history_daily(register=register, until=previous),
         read_on=read_on,
         value=number,
         previous_on=previous.read_on if previous else None,

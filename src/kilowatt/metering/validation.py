@@ -23,6 +23,9 @@ class ReadContext:
     register_digits: int
     meter_installed: bool
     annual_estimate_kwh: Decimal
+    register_zone: str = ""
+    tariff_zones: tuple[str, ...] = ()
+    history_daily: Decimal | None = None  # mean daily consumption of the register over the past year
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,38 @@ def _implausible(context: ReadContext, params: dict) -> str | None:
     return None
 
 
+def _implausible_history(context: ReadContext, params: dict) -> str | None:
+    consumption = consumption_of(context)
+    if consumption.amount is None or context.previous_on is None or not context.history_daily:
+        return None
+    days = max((context.read_on - context.previous_on).days, 1)
+    expected = context.history_daily * days
+    factor = Decimal(str(params.get("factor", "3")))
+    if consumption.amount > expected * factor:
+        return _(
+            "Consumption %(amount)s is more than %(factor)s× the %(expected)s this meter's last year "
+            "suggests."
+        ) % {"amount": consumption.amount, "factor": factor, "expected": round(expected, 1)}
+    return None
+
+
+def _missing_zone(context: ReadContext, params: dict) -> str | None:
+    if context.tariff_zones and context.register_zone not in context.tariff_zones:
+        return _("The register measures zone %(zone)s, which tariff zones %(zones)s do not have.") % {
+            "zone": context.register_zone,
+            "zones": ", ".join(context.tariff_zones),
+        }
+    return None
+
+
 RULES: dict[str, Callable[[ReadContext, dict], str | None]] = {
     "negative_consumption": _negative,
     "meter_rollover": _rollover,
     "read_before_last": _before_last,
     "meter_not_installed": _not_installed,
     "implausible_consumption": _implausible,
+    "implausible_against_history": _implausible_history,
+    "missing_zone": _missing_zone,
 }
 
 DEFAULT_RULES = [
@@ -112,4 +141,6 @@ DEFAULT_RULES = [
     ("read_before_last", "error", {}),
     ("meter_not_installed", "error", {}),
     ("implausible_consumption", "warning", {"factor": "3"}),
+    ("implausible_against_history", "warning", {"factor": "3"}),
+    ("missing_zone", "error", {}),
 ]

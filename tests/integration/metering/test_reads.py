@@ -90,3 +90,23 @@ def test_same_external_id_is_stored_once_and_bad_input_is_refused(
     with pytest.raises(ValidationFailed) as caught:
         record(other_company, now, point, register, date(2026, 1, 2), "5")
     assert caught.value.field == "register_id" and MeterRead.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_consumption_far_above_the_meters_own_last_year_is_a_warning(company, now, point_with_meter):
+    point, register = point_with_meter
+    record(company, now, point, register, date(2025, 3, 1), "1000")
+    record(company, now, point, register, date(2026, 1, 1), "1306")  # about 1 kWh a day
+    _, findings = record(company, now, point, register, date(2026, 2, 1), "1500")  # 194 kWh in 31 days
+    history = [f for f in findings if f.rule_code == "implausible_against_history"]
+    assert history and history[0].severity == "warning" and "last year" in history[0].message
+
+
+@pytest.mark.django_db
+def test_a_register_of_a_zone_the_tariff_lacks_is_an_error(company, now, point_with_meter):
+    from kilowatt.network.models import MeterRegister
+
+    point, register = point_with_meter
+    peak = MeterRegister.objects.create(meter=register.meter, code="1.8.1", zone="peak")
+    _, findings = record(company, now, point, peak, date(2026, 1, 1), "10")
+    assert [f.rule_code for f in findings if f.severity == "error"] == ["missing_zone"]

@@ -108,13 +108,7 @@ def demo_reads_generate(*, company: Company, until: date, seed: int, now: dateti
             read=wrong,
             rule_code="negative_consumption",
             severity=Severity.ERROR,
-            message=RULES["negative_consumption"](
-                ReadContext(
-                    wrong.read_on, wrong.value, wrong.read_on, Decimal(expected), 6, True, Decimal(0)
-                ),
-                {},
-            )
-            or "",
+            message=RULES["negative_consumption"](_context(wrong, Decimal(expected)), {}) or "",
         )
         for wrong, expected in backward
     )
@@ -123,7 +117,15 @@ def demo_reads_generate(*, company: Company, until: date, seed: int, now: dateti
 
 
 def _context(read: MeterRead, previous_value: Decimal) -> ReadContext:
-    return ReadContext(read.read_on, read.value, read.read_on, previous_value, 6, True, Decimal(0))
+    return ReadContext(
+        read_on=read.read_on,
+        value=read.value,
+        previous_on=read.read_on,
+        previous_value=previous_value,
+        register_digits=6,
+        meter_installed=True,
+        annual_estimate_kwh=Decimal(0),
+    )
 
 
 def _read(company, point, register, day, value, consumption, now) -> MeterRead:
