@@ -24,7 +24,8 @@ from kilowatt.billing.estimation import (
 )
 from kilowatt.billing.findings import Finding, finding
 from kilowatt.billing.models import InvoiceKind, InvoiceRead
-from kilowatt.billing.rating import Rate, RatingRequest, Terms, Usage
+from kilowatt.billing.rates import distribution_rates, national_rates, sales_rates
+from kilowatt.billing.rating import RatingRequest, Terms, Usage
 from kilowatt.catalog.models import (
     DistributionTariff,
     GasConversionFactor,
@@ -260,9 +261,20 @@ class _BatchData:
                 capacity_hours_share=profile.capacity_hours_share if profile else Decimal(0),
             ),
             usages=usages,
-            sales_rates=self._sales_rates(contract, point),
-            distribution_rates=self._distribution_rates(contract, point, period),
-            national_rates=self._national_rates(point),
+            sales_rates=sales_rates(
+                price_list=contract.price_list,
+                components=self.components.get(contract.price_list_id, []),
+                tariff_group_id=point.tariff_group_id,
+            ),
+            distribution_rates=distribution_rates(
+                tariffs=self.tariffs.get((point.dso_id, point.tariff_group_id), []),
+                period=period,
+                phases=point.phases,
+                cycle_months=contract.billing_cycle_months,
+            ),
+            national_rates=national_rates(
+                rates=self.national, country=point.country, commodity=point.commodity
+            ),
         )
         return bill
 
@@ -434,58 +446,6 @@ class _BatchData:
             return None
         return (weighted / days).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
-    def _sales_rates(self, contract: Contract, point: SupplyPoint) -> tuple[Rate, ...]:
-        price_list = contract.price_list
-        return tuple(
-            Rate(
-                ref=f"price_component:{c.pk}",
-                component=c.kind,
-                price=c.unit_price,
-                unit=c.unit,
-                valid_from=price_list.valid_from,
-                valid_to=price_list.valid_to,
-                zone=c.zone,
-            )
-            for c in self.components.get(price_list.pk, [])
-            if c.tariff_group_id in (None, point.tariff_group_id)
-        )
-
-    def _distribution_rates(self, contract: Contract, point: SupplyPoint, period: Period) -> tuple[Rate, ...]:
-        rates: list[Rate] = []
-        for tariff in self.tariffs.get((point.dso_id, point.tariff_group_id), []):
-            if not Period(tariff.valid_from, tariff.valid_to).overlaps(period):
-                continue
-            rows = list(tariff.rates.all())
-            subscription = _subscription_variant(
-                [r.variant for r in rows if r.component == "subscription"], contract.billing_cycle_months
-            )
-            phases = f"{point.phases or 1}f"
-            for row in rows:
-                if row.component == "fixed_network" and row.variant and row.variant != phases:
-                    continue
-                if row.component == "subscription" and row.variant != subscription:
-                    continue
-                component = "distribution_subscription" if row.component == "subscription" else row.component
-                rates.append(
-                    Rate(
-                        f"distribution_rate:{row.pk}",
-                        component,
-                        row.price,
-                        row.unit,
-                        tariff.valid_from,
-                        tariff.valid_to,
-                        row.zone,
-                    )
-                )
-        return tuple(rates)
-
-    def _national_rates(self, point: SupplyPoint) -> tuple[Rate, ...]:
-        return tuple(
-            Rate(f"national_rate:{r.pk}", r.kind, r.price, r.unit, r.valid_from, r.valid_to, r.band)
-            for r in self.national
-            if r.country == point.country and r.commodity == point.commodity
-        )
-
 
 def _forecast_usages(point: SupplyPoint, profile: LoadProfile | None, period: Period) -> tuple[Usage, ...]:
     """A forecast month: the annual estimate spread by the profile's monthly and zone shares."""
@@ -504,15 +464,6 @@ def _forecast_usages(point: SupplyPoint, profile: LoadProfile | None, period: Pe
         )
         usages.append(Usage(zone=zone, start=period.start, end=period.end, kwh=kwh, estimated=True))
     return tuple(usages)
-
-
-def _subscription_variant(variants: list[str], cycle_months: int) -> str:
-    """The rate for the contract's billing cycle, or for the longest shorter cycle the tariff has."""
-    by_months = {int(v.rstrip("m")): v for v in variants if v.endswith("m") and v[:-1].isdigit()}
-    fitting = [m for m in by_months if m <= cycle_months]
-    if fitting:
-        return by_months[max(fitting)]
-    return by_months[min(by_months)] if by_months else ""
 
 
 def _value_on(
