@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -68,7 +69,7 @@ def invoices_issue(
             due_date=due,
             bank_account=virtual_account_for(company=company, customer_id=contract.customer_id),
             language=contract.customer.language or "pl",
-            history=histories.get(contract.pk, []),
+            history=_with_this_bill(histories.get(contract.pk, []), bill.period.start, rating.kwh),
         )
         assert bill.period.end is not None and bill.supply_point is not None
         invoices.append(
@@ -205,6 +206,13 @@ def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBil
     MeterRead.objects.bulk_create([read for _, _, read in estimates], batch_size=2000)
     links.extend((invoices[i].pk, read.pk, role) for i, role, read in estimates)
     rows_copy(model=InvoiceRead, fields=("invoice_id", "read_id", "role"), rows=links)
+
+
+def _with_this_bill(history: list[dict[str, str]], start: date, kwh: Decimal) -> list[dict[str, str]]:
+    """The chart ends with the invoice's own period."""
+    month = start.strftime("%Y-%m")
+    earlier = [entry for entry in history if entry["month"] != month]
+    return [*earlier, {"month": month, "kwh": str(kwh)}][-12:]
 
 
 def _consumption_histories(contract_ids: list[int], issue_date: date) -> dict[int, list[dict[str, str]]]:

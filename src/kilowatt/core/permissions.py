@@ -14,6 +14,7 @@ MANAGE_CONTRACTS = "contracts.manage"
 MANAGE_API_TOKENS = "api_tokens.manage"
 VIEW_BILLING = "billing.view"
 RUN_BILLING = "billing.run"
+ENTER_READS = "metering.reads.enter"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -28,16 +29,27 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_API_TOKENS,
             VIEW_BILLING,
             RUN_BILLING,
+            ENTER_READS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
-        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CONTRACTS, VIEW_BILLING}
+        {
+            VIEW_MASTER_DATA,
+            CHANGE_MASTER_DATA,
+            EXPORT_DATA,
+            IMPORT_DATA,
+            MANAGE_CONTRACTS,
+            VIEW_BILLING,
+            ENTER_READS,
+        }
     ),
     Role.SALES_MANAGER: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS}),
-    Role.BILLING: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING}),
+    Role.BILLING: frozenset(
+        {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
+    ),
     Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
     Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
-    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING}),
+    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING, ENTER_READS}),
 }
 
 # Scopes an API token may carry; each maps to the permissions it grants.

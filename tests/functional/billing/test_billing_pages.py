@@ -210,3 +210,44 @@ def test_a_note_is_issued_from_the_customer_page_within_the_company(
         ).status_code
         == 404
     )
+
+
+def test_correct_a_read_on_its_page_then_rerate_the_held_contract(
+    billing_client, billed, django_assert_max_num_queries
+):
+    run, _, held = billed
+    point = held.contract.supply_point_links.get().supply_point
+    wrong = held.registers["all"].reads.get(read_on=date(2026, 3, 1))
+    with django_assert_max_num_queries(15):
+        page = billing_client.get(f"/supply-points/{point.pk}/reads/").content.decode()
+    assert "negative" in page or "lower than the previous" in page
+    response = billing_client.post(
+        f"/supply-points/{point.pk}/reads/",
+        {
+            "register": held.registers["all"].pk,
+            "read_on": "2026-03-01",
+            "value": "1250",
+            "kind": "actual",
+            "supersedes": wrong.pk,
+        },
+    )
+    assert response.status_code == 302
+    wrong.refresh_from_db()
+    assert wrong.superseded_by.value == 1250
+    item = run.items.get(contract=held.contract)
+    billing_client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "rerate"})
+    item.refresh_from_db()
+    assert item.status == ItemStatus.ISSUED
+
+
+def test_reads_page_keeps_to_its_company_and_role(client, billed, company, other_company):
+    _, good, _ = billed
+    point = good[0].contract.supply_point_links.get().supply_point
+    client.force_login(make_staff("rival-reads", other_company, Role.BACK_OFFICE))
+    assert client.get(f"/supply-points/{point.pk}/reads/").status_code == 404
+    client.force_login(make_staff("fin-reads", company, Role.FINANCE))
+    assert client.get(f"/supply-points/{point.pk}/reads/").status_code == 200
+    assert (
+        client.post(f"/supply-points/{point.pk}/reads/", {"read_on": "2026-03-05", "value": "1"}).status_code
+        == 403
+    )

@@ -143,7 +143,7 @@ def test_a_role_without_import_data_is_refused(client, company, now):
     batch, _ = reads_imports.import_batch_begin(
         company=company, kind=reads_imports.IMPORT_KIND, file_name="r.csv", content=b"x", actor=None, now=now
     )
-    client.force_login(make_staff("bill", company, Role.BILLING))
+    client.force_login(make_staff("fiona", company, Role.FINANCE))
     for url in ("/imports/reads/", "/imports/intervals/", f"/imports/batches/{batch.pk}/"):
         assert client.get(url).status_code == 403
     assert client.post("/imports/reads/", {"file": SimpleUploadedFile("r.csv", b"x")}).status_code == 403

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import billing, views
+from kilowatt.interfaces.backoffice import billing, metering, views
 
 app_name = "backoffice"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/consents/", views.consent_change, name="consent_change"),
     path("contracts/<int:contract_id>/status/", views.contract_status, name="contract_status"),
     path("supply-points/<int:supply_point_id>/meters/new/", views.meter_mount, name="meter_mount"),
+    path(
+        "supply-points/<int:supply_point_id>/reads/", metering.supply_point_reads, name="supply_point_reads"
+    ),
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("tariffs/", views.tariffs, name="tariffs"),
