@@ -7,11 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from kilowatt.core.clock import FixedClock
 from kilowatt.core.models import Company, Membership, Role
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+
+# Tests never depend on the machine's speed: no deadlines, no "input generation is slow" failures.
+hypothesis_settings.register_profile("kilowatt", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("kilowatt")
 
 
 @pytest.fixture
