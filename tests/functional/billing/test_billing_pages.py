@@ -251,3 +251,25 @@ def test_reads_page_keeps_to_its_company_and_role(client, billed, company, other
         client.post(f"/supply-points/{point.pk}/reads/", {"read_on": "2026-03-05", "value": "1"}).status_code
         == 403
     )
+
+
+def test_correcting_a_billed_read_on_its_page_marks_the_invoice(
+    billing_client, billed, django_capture_on_commit_callbacks
+):
+    _, good, _ = billed
+    invoice = Invoice.objects.get(contract=good[0].contract)
+    point = good[0].contract.supply_point_links.get().supply_point
+    register = good[0].registers["all"]
+    with django_capture_on_commit_callbacks(execute=True):
+        billing_client.post(
+            f"/supply-points/{point.pk}/reads/",
+            {
+                "register": register.pk,
+                "read_on": "2026-03-01",
+                "value": "1280",
+                "kind": "actual",
+                "supersedes": register.reads.get(read_on=date(2026, 3, 1)).pk,
+            },
+        )
+    page = billing_client.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert "to correct" in page and "corrected to 1280" in page

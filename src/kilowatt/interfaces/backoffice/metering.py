@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import ENTER_READS, VIEW_MASTER_DATA
 from kilowatt.interfaces.backoffice.forms import DomainErrorsMixin
 from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.metering.models import MeterRead, ReadKind
 from kilowatt.metering.operations import meter_read_record
 from kilowatt.network.models import MeterRegister
@@ -77,6 +79,8 @@ def supply_point_reads(request: HttpRequest, supply_point_id: int) -> HttpRespon
             except ValidationFailed as failed:
                 form.add_domain_errors(failed)
             else:
+                # Subscribers (billing marks invoices built on a corrected read) hear of it right away.
+                transaction.on_commit(dispatch_outbox.delay)
                 messages.success(
                     request,
                     _("Read saved.")
