@@ -87,6 +87,7 @@ def billable_contract(
     capacity_kw: str | None = None,
     phases: int | None = 1,
     serial: str | None = None,
+    multiplier: str = "1",
 ) -> Scenario:
     """An active contract with a meter mounted on ``start`` and the given reads per zone."""
     customer = (
@@ -115,6 +116,7 @@ def billable_contract(
         supply_point=point,
         serial_number=serial or f"M{point.pk:07d}",
         installed_on=date(2020, 1, 1),
+        multiplier=multiplier,
         actor=None,
         now=now,
     )

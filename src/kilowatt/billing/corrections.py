@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy
 
 from kilowatt.billing.document import invoice_document
 from kilowatt.billing.inputs import BillTarget, PreparedBill, bills_prepare
-from kilowatt.billing.models import CorrectionFlag, Invoice, InvoiceKind, InvoiceLine, InvoiceRead
-from kilowatt.billing.operations import due_date_for
-from kilowatt.billing.rating import Rating, rate
+from kilowatt.billing.models import CorrectionFlag, Invoice, InvoiceKind, InvoiceLine
+from kilowatt.billing.operations import RatedBill, due_date_for, invoice_reads_store
+from kilowatt.billing.rating import Rating, rate, settle
+from kilowatt.billing.runs import forecast_deductions
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import OutboxEvent
-from kilowatt.core.money import ZERO, money_round
+from kilowatt.core.money import ZERO
 from kilowatt.core.numbering import number_series_next
 from kilowatt.core.periods import Period
 from kilowatt.finance.accounts import virtual_account_for
@@ -44,6 +45,7 @@ class CorrectionRefused(DomainError):
 class _Difference:
     before_lines: list[InvoiceLine]
     before_totals: dict[str, str]
+    before_kwh: Decimal
     vat_rows: list[tuple[Decimal, Decimal, Decimal]]
     net: Decimal
     vat: Decimal
@@ -92,14 +94,14 @@ def invoice_correct(*, invoice: Invoice, reason: str, issue_date: date, now: dat
         vat=difference.vat,
         gross=difference.gross,
         amount_due=difference.gross,
-        consumption_kwh=after.kwh - invoice.consumption_kwh,
+        consumption_kwh=after.kwh - difference.before_kwh,
         estimated=any(r.start.estimated or r.end.estimated for r in bill.registers),
         corrects=invoice,
         correction_reason=reason.strip()[:300],
         document=document,
         issued_at=now,
     )
-    _correction_store(correction, bill, now)
+    _correction_store(correction, bill, after, now)
     CorrectionFlag.objects.filter(invoice=invoice, resolved_by__isnull=True).update(resolved_by=correction)
     return correction
 
@@ -116,26 +118,40 @@ def _rerated(invoice: Invoice, now: datetime) -> tuple[PreparedBill, Rating]:
     after = rate(bill.request)
     if after.problems:
         raise CorrectionRefused(_("The period cannot be rated again: a price or tariff is missing."))
+    if invoice.kind == InvoiceKind.SETTLEMENT:
+        period = (invoice.period_start, invoice.period_end)
+        deductions = forecast_deductions(periods={invoice.contract_id: period}).get(invoice.contract_id, [])
+        after = settle(after, deductions, period=bill.period)
     return bill, after
 
 
 def _difference(invoice: Invoice, after: Rating) -> _Difference:
-    latest = invoice.corrections.order_by("-issued_at", "-id").first()
-    if latest is None:
+    """What the correction changes: the state in force (the invoice, or its latest correction's "after")
+    against the new rating. VAT before is taken from the issued documents, never recomputed."""
+    corrections = list(invoice.corrections.order_by("issued_at", "id"))
+    if not corrections:
         lines = list(invoice.lines.all())
         totals = {key: invoice.document["totals"][key] for key in ("net", "vat", "gross")}
     else:
-        lines = [line for line in latest.lines.all() if line.trace.get("side") == "after"]
-        totals = _totals_after(latest)
-    before_vat: dict[Decimal, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        before_vat[line.vat_rate] += line.net
-    vat_rows = _vat_difference(before_vat, after.vat)
+        lines = [line for line in corrections[-1].lines.all() if line.trace.get("side") == "after"]
+        totals = _totals_after(corrections[-1])
+    before: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for document in [invoice.document, *(c.document for c in corrections)]:
+        for row in document["vat"]:
+            before[Decimal(row["rate"])][0] += Decimal(row["net"])
+            before[Decimal(row["rate"])][1] += Decimal(row["vat"])
+    vat_rows = [
+        (rate_, after.vat.get(rate_, (ZERO, ZERO))[0] - net, after.vat.get(rate_, (ZERO, ZERO))[1] - vat)
+        for rate_, (net, vat) in (
+            (r, tuple(before.get(r, [ZERO, ZERO]))) for r in sorted(set(before) | set(after.vat))
+        )
+    ]
     return _Difference(
         before_lines=lines,
         before_totals=totals,
+        before_kwh=invoice.consumption_kwh + sum((c.consumption_kwh for c in corrections), Decimal("0.000")),
         vat_rows=vat_rows,
-        net=after.net - sum((line.net for line in lines), ZERO),
+        net=sum((row[1] for row in vat_rows), ZERO),
         vat=sum((row[2] for row in vat_rows), ZERO),
     )
 
@@ -192,15 +208,11 @@ def _correction_document(
     return document
 
 
-def _correction_store(correction: Invoice, bill: PreparedBill, now: datetime) -> None:
+def _correction_store(correction: Invoice, bill: PreparedBill, rating: Rating, now: datetime) -> None:
     """Lines, reads used, the ledger posting and the event of a correction just created."""
     _store_lines(correction, correction.document["lines"])
-    InvoiceRead.objects.bulk_create(
-        InvoiceRead(invoice=correction, read_id=point.read_id, role=role)
-        for use in bill.registers
-        for role, point in (("start", use.start), ("end", use.end))
-        if point.read_id is not None
-    )
+    # Its reads (estimates stored as such): the next bill continues from where the correction ends.
+    invoice_reads_store(correction.company, [correction], [RatedBill(bill, rating)], now)
     LedgerEntry.objects.create(
         company=correction.company,
         customer_id=correction.customer_id,
@@ -224,18 +236,6 @@ def _correction_store(correction: Invoice, bill: PreparedBill, now: datetime) ->
             "gross": str(correction.gross),
         },
     )
-
-
-def _vat_difference(
-    before: dict[Decimal, Decimal], after: dict[Decimal, tuple[Decimal, Decimal]]
-) -> list[tuple[Decimal, Decimal, Decimal]]:
-    """Per rate: net difference and VAT difference (VAT after on the sum after minus VAT before)."""
-    rows = []
-    for rate_ in sorted(set(before) | set(after)):
-        net_before = before.get(rate_, ZERO)
-        net_after, vat_after = after.get(rate_, (ZERO, ZERO))
-        rows.append((rate_, net_after - net_before, vat_after - money_round(net_before * rate_)))
-    return rows
 
 
 def _printed(line: InvoiceLine, side: str, *, negate: bool) -> dict[str, Any]:

@@ -71,6 +71,13 @@ MESSAGES: dict[str, tuple[str, Any]] = {
             "contracted capacity."
         ),
     ),
+    "no_phases": (
+        ERROR,
+        _(
+            "Contract %(contract)s: the fixed network charge depends on the phases, which supply point "
+            "%(point)s does not record."
+        ),
+    ),
     "no_consumption_band": (
         ERROR,
         _("Contract %(contract)s: the supply point has no capacity-fee consumption band."),
@@ -83,6 +90,7 @@ MESSAGES: dict[str, tuple[str, Any]] = {
         ),
     ),
     "estimated_reads": (INFO, _("Contract %(contract)s: billed on estimated reads.")),
+    "already_billed": (INFO, _("This period was billed since the run was made: nothing left to bill here.")),
 }
 APPROVABLE = {"implausible_amount"}
 

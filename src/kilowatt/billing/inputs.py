@@ -202,16 +202,23 @@ class _BatchData:
         ):
             read = ReadRow(*row)
             self.reads[read.register_id].append(read)
+        # Each bill continues from the end reads of the latest invoice of its contract that ends where it
+        # starts (a correction's, if one was issued since), so no energy is counted twice or lost.
         self.previous_ends: dict[tuple[int, int], MeterRead] = {}
-        starts = {t.period.start for t in targets}
-        for use in InvoiceRead.objects.filter(
-            role="end",
-            read__superseded_by__isnull=True,  # a corrected read gives way to its correction
-            invoice__contract_id__in=ids,
-            invoice__period_end__in=starts,
-            invoice__kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT],
-        ).select_related("read", "invoice"):
-            self.previous_ends[(use.invoice.contract_id, use.read.register_id)] = use.read
+        wanted = {t.contract_id: t.period.start for t in targets}
+        for use in (
+            InvoiceRead.objects.filter(
+                role="end",
+                read__superseded_by__isnull=True,  # a corrected read gives way to its correction
+                invoice__contract_id__in=ids,
+                invoice__period_end__in=set(wanted.values()),
+                invoice__kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT, InvoiceKind.CORRECTION],
+            )
+            .select_related("read", "invoice")
+            .order_by("invoice__issued_at", "invoice_id")
+        ):
+            if use.invoice.period_end == wanted[use.invoice.contract_id]:
+                self.previous_ends[(use.invoice.contract_id, use.read.register_id)] = use.read
 
     def prepare(self, target: BillTarget, *, today: date) -> PreparedBill:
         contract = self.contracts[target.contract_id]
@@ -231,6 +238,12 @@ class _BatchData:
         point = self.points[links[0].supply_point_id]
         bill.supply_point = point
         profile = self._profile(point, period.start)
+        tariffs = self.tariffs.get((point.dso_id, point.tariff_group_id), [])
+        if point.phases is None and any(
+            r.component == "fixed_network" and r.variant for t in tariffs for r in t.rates.all()
+        ):
+            bill.findings.append(finding("no_phases", contract=contract.number, point=point.code))
+            return bill
         if target.kind == InvoiceKind.FORECAST:
             usages = _forecast_usages(point, profile, period)
         else:
@@ -314,7 +327,8 @@ class _BatchData:
                 zone_share = zone_shares.get(
                     register.zone, Decimal(1) / max(len(point.tariff_group.zones), 1)
                 )
-                annual = point.annual_consumption_kwh
+                # The estimate is made in the register's own units: dial steps, not kWh.
+                annual = point.annual_consumption_kwh / meter.multiplier
                 if point.commodity == "gas":
                     annual = annual / (self._gas_factor(point, span) or Decimal("11"))
                 previous_end = self.previous_ends.get((contract.pk, register.pk))

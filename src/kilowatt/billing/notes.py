@@ -20,6 +20,7 @@ from kilowatt.finance.models import LedgerEntry, LedgerEntryKind
 from kilowatt.sales.models import Contract
 
 NOTE_SERIES = "note"
+MAX_AMOUNT = Decimal("1000000000")  # the amount columns hold 12 digits before the point
 
 
 @transaction.atomic
@@ -31,8 +32,10 @@ def accounting_note_issue(
     if not title.strip():
         errors.append(FieldError("title", _("Say what the note is for.")))
     try:
-        value = money_round(Decimal(str(amount).replace(",", ".")))
-    except (InvalidOperation, ValueError):
+        value = money_round(Decimal(str(amount).replace(",", ".").replace(" ", "")))
+        if abs(value) >= MAX_AMOUNT:
+            raise ValueError(value)
+    except (InvalidOperation, ValueError, TypeError):
         value = None
         errors.append(FieldError("amount", _("Enter the amount in złoty, e.g. 150.00 or -20.00.")))
     if value == 0:

@@ -97,7 +97,7 @@ def invoices_issue(
         )
     rows_insert(model=Invoice, objects=invoices)
     _lines_store(invoices, rated)
-    _reads_store(company, invoices, rated, now)
+    invoice_reads_store(company, invoices, rated, now)
     ledger_post_many(
         company=company,
         postings=[
@@ -175,7 +175,9 @@ def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
     )
 
 
-def _reads_store(company: Company, invoices: list[Invoice], rated: list[RatedBill], now: datetime) -> None:
+def invoice_reads_store(
+    company: Company, invoices: list[Invoice], rated: list[RatedBill], now: datetime
+) -> None:
     """Link the reads each invoice used; estimates made for it are stored as estimate reads first."""
     estimates: list[tuple[int, str, MeterRead]] = []
     links: list[tuple[int, int, str]] = []

@@ -13,7 +13,10 @@ from kilowatt.core.periods import Period
 def sales_rates(
     *, price_list: PriceList, components: Iterable[PriceComponent], tariff_group_id: int
 ) -> tuple[Rate, ...]:
-    """Components valid for the price list's whole validity, for this tariff group or for every group."""
+    """Components valid for the price list's whole validity, for this tariff group or for every group; a
+    component for the group itself wins over one for every group."""
+    components = list(components)
+    specific = {(c.kind, c.zone) for c in components if c.tariff_group_id == tariff_group_id}
     return tuple(
         Rate(
             ref=f"price_component:{c.pk}",
@@ -25,7 +28,8 @@ def sales_rates(
             zone=c.zone,
         )
         for c in components
-        if c.tariff_group_id in (None, tariff_group_id)
+        if c.tariff_group_id == tariff_group_id
+        or (c.tariff_group_id is None and (c.kind, c.zone) not in specific)
     )
 
 

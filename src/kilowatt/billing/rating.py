@@ -248,10 +248,15 @@ def _energy_by_sub_period(
 
 
 def _months(sub: Period) -> Decimal:
+    """The share of its month a sub-period covers, measured by cumulative days from the month's start so
+    that the parts of one month always add up to exactly one."""
     days_in_month = calendar.monthrange(sub.start.year, sub.start.month)[1]
-    if sub.days == days_in_month:
-        return Decimal(1)
-    return (Decimal(sub.days) / days_in_month).quantize(MONTH_QUANTUM, rounding=ROUND_HALF_UP)
+    before = sub.start.day - 1
+    return _month_share(before + sub.days, days_in_month) - _month_share(before, days_in_month)
+
+
+def _month_share(days: int, days_in_month: int) -> Decimal:
+    return (Decimal(days) / days_in_month).quantize(MONTH_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def _find(rates: tuple[Rate, ...], component: str, day: date, zone: str = "") -> Rate | None:
@@ -328,7 +333,7 @@ def _rate_sub_period(
                 "distribution",
                 "fixed_network",
                 dist,
-                (terms.capacity_kw * months).quantize(MONTH_QUANTUM),
+                (terms.capacity_kw * months).quantize(MONTH_QUANTUM, rounding=ROUND_HALF_UP),
                 "kW·month",
                 "per_kw_month",
             )

@@ -9,7 +9,7 @@ database refuses a second invoice for the same contract and period.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -124,11 +124,30 @@ def billing_run_create(
     return run
 
 
+LATE_END_DAYS = 366  # a contract whose end is recorded late still gets its last bill within a year
+
+
+def _billed_until(contract_ids: list[int]) -> dict[int, date]:
+    """How far each contract is billed: its latest periodic or settlement invoice, else its billing start."""
+    billed = dict(
+        Invoice.objects.filter(
+            contract_id__in=contract_ids, kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT]
+        )
+        .values("contract_id")
+        .annotate(until=Max("period_end"))
+        .values_list("contract_id", "until")
+    )
+    starts = BillingStart.objects.filter(contract_id__in=contract_ids).values_list(
+        "contract_id", "billed_until"
+    )
+    return {**dict(starts), **billed}
+
+
 def _targets(*, company: Company, period: Period) -> list[BillTarget]:
     assert period.end is not None
     contracts = list(
         Contract.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gt=period.start),
+            Q(end_date__isnull=True) | Q(end_date__gt=period.start - timedelta(days=LATE_END_DAYS)),
             company=company,
             status__in=BILLABLE_STATUSES,
             start_date__lt=period.end,
@@ -142,22 +161,25 @@ def _targets(*, company: Company, period: Period) -> list[BillTarget]:
         .order_by("pk")
     )
     ids = [row[0] for row in contracts]
-    billed = dict(
-        Invoice.objects.filter(contract_id__in=ids, kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT])
-        .values("contract_id")
-        .annotate(until=Max("period_end"))
-        .values_list("contract_id", "until")
-    )
-    starts = dict(BillingStart.objects.filter(contract_id__in=ids).values_list("contract_id", "billed_until"))
+    billed = _billed_until(ids)
+    forecasts: dict[int, list[date]] = {}
+    for contract_id, start in Invoice.objects.filter(
+        contract_id__in=ids,
+        kind=InvoiceKind.FORECAST,
+        period_end__gt=period.start - timedelta(days=LATE_END_DAYS),
+    ).values_list("contract_id", "period_start"):
+        forecasts.setdefault(contract_id, []).append(start)
     ending = cycles_ending_at(period.end)
     targets = []
     for pk, start_date, end_date, cycle, forecast in contracts:
-        start = max(start_date, billed.get(pk) or starts.get(pk) or start_date)
+        start = max(start_date, billed.get(pk) or start_date)
         end = min(period.end, end_date) if end_date else period.end
         if start >= end:
             continue
         if cycle in ending or (end_date is not None and end_date <= period.end):
-            kind = InvoiceKind.SETTLEMENT if forecast else InvoiceKind.PERIODIC
+            # Forecasts issued inside the period are settled even if forecast billing was switched off since.
+            settles = forecast or any(start <= day < end for day in forecasts.get(pk, []))
+            kind = InvoiceKind.SETTLEMENT if settles else InvoiceKind.PERIODIC
             targets.append(BillTarget(contract_id=pk, period=Period(start, end), kind=kind))
         else:  # a forecast month inside a longer cycle
             month = Period(max(start, period.start), end)
@@ -203,7 +225,7 @@ def billing_batch_process(
         )
         if item_ids is not None:
             items_query = items_query.filter(pk__in=item_ids)
-        items = list(items_query.order_by("pk"))
+        items = _still_due(list(items_query.order_by("pk")), now)
         if not items:
             return 0
         bills = bills_prepare(
@@ -234,6 +256,37 @@ def billing_batch_process(
         invoices_issue(company=run.company, rated=rated, issue_date=run.issue_date, now=now)
         _items_store(items, now)
         return len(rated)
+
+
+def _still_due(items: list[BillingRunItem], now: datetime) -> list[BillingRunItem]:
+    """Bring the items' periods up to date with the invoices issued since the run was made (a held contract
+    re-rated in an earlier run, a later run that got there first); items with nothing left are skipped."""
+    billed = _billed_until([i.contract_id for i in items])
+    forecast_ids = [i.contract_id for i in items if i.kind == InvoiceKind.FORECAST]
+    forecasted = set(
+        Invoice.objects.filter(contract_id__in=forecast_ids, kind=InvoiceKind.FORECAST).values_list(
+            "contract_id", "period_start"
+        )
+    )
+    due = []
+    for item in items:
+        if item.kind == InvoiceKind.FORECAST:
+            covered = (item.contract_id, item.period_start) in forecasted or (
+                billed.get(item.contract_id) or item.period_start
+            ) >= item.period_end
+        else:
+            start = max(item.period_start, billed.get(item.contract_id) or item.period_start)
+            covered = start >= item.period_end
+            if not covered and start != item.period_start:
+                item.period_start = start
+                item.save(update_fields=["period_start"])
+        if covered:
+            item.status, item.updated_at = ItemStatus.SKIPPED, now
+            item.findings = [finding("already_billed", contract=item.contract_id).as_dict()]
+            item.save(update_fields=["status", "findings", "updated_at"])
+        else:
+            due.append(item)
+    return due
 
 
 def _items_store(items: list[BillingRunItem], now: datetime) -> None:
@@ -308,10 +361,13 @@ def _problem_finding(bill: PreparedBill, problem: Problem) -> Finding:
 
 
 def _forecasts_to_deduct(items: list[BillingRunItem]) -> dict[int, list[Deduction]]:
+    return forecast_deductions(periods={i.contract_id: (i.period_start, i.period_end) for i in items})
+
+
+def forecast_deductions(*, periods: dict[int, tuple[date, date]]) -> dict[int, list[Deduction]]:
     """The forecast invoices issued inside each settling contract's period, per VAT rate."""
-    if not items:
+    if not periods:
         return {}
-    periods = {i.contract_id: (i.period_start, i.period_end) for i in items}
     rows = Invoice.objects.filter(contract_id__in=periods, kind=InvoiceKind.FORECAST).values_list(
         "contract_id", "number", "period_start", "period_end", "document"
     )

@@ -6,25 +6,22 @@ from django.utils.translation import gettext as _
 
 from kilowatt.billing.models import CorrectionFlag, InvoiceRead
 from kilowatt.core.models import OutboxEvent
-from kilowatt.metering.models import MeterRead, ReadKind
+from kilowatt.metering.models import MeterRead
 
 
 def read_recorded(event: OutboxEvent) -> None:
-    """Mark invoices built on a read that was just corrected, or on an estimate an actual read replaces."""
+    """Mark invoices built on a read that was just corrected.
+
+    An actual read that merely replaces an estimate raises no mark: the next bill starts from the estimate
+    the invoice ended on and so settles the difference (docs/billing.md)."""
     payload = event.payload
     read = MeterRead.objects.filter(pk=payload["read_id"]).first()
     if read is None:
         return
-    uses = InvoiceRead.objects.none()
-    reason = ""
-    if payload.get("supersedes_id"):
-        uses = InvoiceRead.objects.filter(read_id=payload["supersedes_id"])
-        reason = _("The read of %(day)s was corrected to %(value)s.")
-    elif read.kind in (ReadKind.ACTUAL, ReadKind.CUSTOMER):
-        uses = InvoiceRead.objects.filter(
-            read__register_id=read.register_id, read__read_on=read.read_on, read__kind=ReadKind.ESTIMATE
-        )
-        reason = _("An actual read of %(day)s (%(value)s) replaces the estimate the invoice used.")
+    if not payload.get("supersedes_id"):
+        return
+    uses = InvoiceRead.objects.filter(read_id=payload["supersedes_id"])
+    reason = _("The read of %(day)s was corrected to %(value)s.")
     CorrectionFlag.objects.bulk_create(
         [
             CorrectionFlag(

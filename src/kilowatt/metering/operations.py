@@ -109,15 +109,18 @@ def meter_read_record(
         )
     number = _value(errors, value)
     errors.raise_if_any()
+    baseline = MeterRead.objects.filter(register=register, superseded_by__isnull=True)
+    if supersedes is not None:  # a correction is judged against the read before it, not the latest one
+        baseline = baseline.filter(read_on__lte=read_on).exclude(pk=supersedes.pk)
     previous = (
-        MeterRead.objects.filter(register=register, superseded_by__isnull=True)
-        .exclude(pk=supersedes.pk if supersedes else None)
-        .exclude(highest_severity=Severity.ERROR)  # a read in error is no baseline
+        baseline.exclude(highest_severity=Severity.ERROR)  # a read in error is no baseline
+        .exclude(kind__in=[ReadKind.ESTIMATE, ReadKind.FORECAST])  # nor is a guess: measured reads judge
         .order_by("-read_on", "-id")
         .first()
     )
     installed = MeterInstallation.objects.filter(
-        Q(removed_on__isnull=True) | Q(removed_on__gt=read_on),
+        # The day a meter comes off is the day of its removal read.
+        Q(removed_on__isnull=True) | Q(removed_on__gte=read_on),
         meter=register.meter,
         supply_point=supply_point,
         installed_on__lte=read_on,
