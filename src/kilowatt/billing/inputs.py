@@ -445,20 +445,24 @@ class _BatchData:
                 )
 
     def _gas_factor(self, point: SupplyPoint, span: Period) -> Decimal | None:
-        """The day-weighted mean of the area's factors over the period (DSO-wide rows fill the gaps)."""
+        """The day-weighted mean of the area's factors over the period; days the area has no row for take
+        the DSO-wide row. None when some day has neither."""
         assert span.end is not None
-        rows = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id == point.area_id]
-        if not rows and point.area_id is not None:
-            rows = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id is None]
-        weighted, days = Decimal(0), 0
-        for row in rows:
-            part = Period(row.valid_from, row.valid_to).intersection(span)
-            if part is not None and part.end is not None:
-                weighted += row.factor * part.days
-                days += part.days
-        if days != span.days:
-            return None
-        return (weighted / days).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        own = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id == point.area_id]
+        wide = [f for f in self.gas_factors if f.dso_id == point.dso_id and f.area_id is None]
+        weighted, day = Decimal(0), span.start
+        while day < span.end:
+            row = next(
+                (f for f in own if f.valid_from <= day and (f.valid_to is None or day < f.valid_to)), None
+            )
+            row = row or next(
+                (f for f in wide if f.valid_from <= day and (f.valid_to is None or day < f.valid_to)), None
+            )
+            if row is None:
+                return None
+            weighted += row.factor
+            day += timedelta(days=1)
+        return (weighted / span.days).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _forecast_usages(point: SupplyPoint, profile: LoadProfile | None, period: Period) -> tuple[Usage, ...]:

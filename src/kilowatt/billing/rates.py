@@ -77,7 +77,8 @@ def national_rates(*, rates: Iterable[NationalRate], country: str, commodity: st
 
 
 def subscription_variant(variants: list[str], cycle_months: int) -> str:
-    """The rate for the contract's billing cycle, or for the longest shorter cycle the tariff has."""
+    """The rate for the contract's billing cycle, else for the longest shorter cycle the tariff has, else
+    for the shortest cycle it has at all."""
     by_months = {int(v.rstrip("m")): v for v in variants if v.endswith("m") and v[:-1].isdigit()}
     fitting = [m for m in by_months if m <= cycle_months]
     if fitting:

@@ -211,3 +211,31 @@ def test_without_a_read_a_price_change_splits_by_days(company, now):
     ]
     energy = invoice.lines.get(component="energy")
     assert energy.quantity == D("350.0000") and energy.net == D("173.25")
+
+
+def test_gas_factor_of_an_area_with_the_dso_wide_row_filling_its_gaps(company, now):
+    from kilowatt.catalog.models import GasConversionFactor
+    from kilowatt.network.models import DistributionArea, Dso, SupplyPoint
+
+    psg = Dso.objects.get(code="psg")
+    area = DistributionArea.objects.create(dso=psg, code="tarnow", name="Tarnów")
+    GasConversionFactor.objects.create(
+        dso=psg, area=area, factor=D("11.0000"), valid_from=date(2026, 1, 1), valid_to=date(2026, 2, 1)
+    )
+    prices = price_list(company, code="gaz", commodity="gas", components=GAS)
+    scenario = billable_contract(
+        company,
+        now,
+        prices=prices,
+        group="W-2.1",
+        commodity="gas",
+        dso="psg",
+        annual="8000",
+        reads={"all": [(date(2026, 1, 1), "1000.000"), (date(2026, 3, 1), "1100.000")]},
+    )
+    SupplyPoint.objects.filter(contract_links__contract=scenario.contract).update(area=area)
+    _run(company, now, date(2026, 2, 1))
+    reading = Invoice.objects.get(contract=scenario.contract).document["readings"][0]
+    # January's 31 days at the area's 11.0000, February's 28 at PSG's 11.1600:
+    # (31 × 11.0000 + 28 × 11.1600) / 59 = 11.0759; 100 m³ → 1107.59 → 1108 kWh.
+    assert (reading["conversion_factor"], reading["energy_kwh"]) == ("11.0759", "1108")
