@@ -89,10 +89,17 @@ MESSAGES: dict[str, tuple[str, Any]] = {
             "(%(previous)s PLN)."
         ),
     ),
+    "implausible_energy": (
+        ERROR,
+        _(
+            "Contract %(contract)s: %(kwh)s kWh is more than %(factor)s× the %(expected)s kWh the annual "
+            "estimate suggests for a first bill."
+        ),
+    ),
     "estimated_reads": (INFO, _("Contract %(contract)s: billed on estimated reads.")),
     "already_billed": (INFO, _("This period was billed since the run was made: nothing left to bill here.")),
 }
-APPROVABLE = {"implausible_amount"}
+APPROVABLE = {"implausible_amount", "implausible_energy"}
 
 
 @dataclass(frozen=True)

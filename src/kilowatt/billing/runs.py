@@ -330,6 +330,19 @@ def _rate_and_check(bill: PreparedBill, previous: tuple[Decimal, int] | None) ->
                         previous=previous_gross,
                     )
                 )
+    elif bill.supply_point is not None and bill.kind != InvoiceKind.FORECAST:
+        # A first bill has no invoice to compare with: judge its energy against the annual estimate.
+        expected = bill.supply_point.annual_consumption_kwh * bill.period.days / 365
+        if expected > 0 and rating.kwh > expected * PLAUSIBILITY_FACTOR:
+            bill.findings.append(
+                finding(
+                    "implausible_energy",
+                    contract=bill.contract.number,
+                    kwh=rating.kwh,
+                    factor=PLAUSIBILITY_FACTOR,
+                    expected=expected.quantize(Decimal(1)),
+                )
+            )
     return rating
 
 

@@ -220,3 +220,21 @@ def test_note_amounts_that_are_not_money_are_refused(company, now, prices, amoun
             contract=contract, title="x", amount=amount, issue_date=date(2026, 3, 10), now=now
         )
     assert failed.value.field == "amount"
+
+
+def test_a_first_bill_far_above_the_annual_estimate_is_held_and_can_be_approved(company, now, prices):
+    from kilowatt.billing.runs import billing_item_approve
+
+    scenario = billable_contract(
+        company,
+        now,
+        prices=prices,
+        annual="1200",
+        reads={"all": [(date(2026, 1, 1), "1000"), (date(2026, 3, 1), "3000")]},
+    )
+    run = _run(company, now, date(2026, 2, 1), date(2026, 3, 2))
+    item = run.items.get(contract=scenario.contract)
+    # 2,000 kWh in 59 days against 1,200 kWh a year (194 kWh expected): held, approvable.
+    assert item.status == ItemStatus.HELD and item.findings[0]["code"] == "implausible_energy"
+    assert billing_item_approve(run=run, item_id=item.pk, now=LATER) == 1
+    assert Invoice.objects.get(contract=scenario.contract).consumption_kwh == D("2000.000")
