@@ -18,7 +18,11 @@ def billing_run_of_company(*, company: Company, run_id: int) -> BillingRun | Non
 
 
 def billing_run_items(*, run: BillingRun, status: str = "") -> QuerySet[BillingRunItem]:
-    items = BillingRunItem.objects.filter(run=run).select_related("contract__customer", "invoice")
+    items = (
+        BillingRunItem.objects.filter(run=run)
+        .select_related("contract__customer", "invoice")
+        .prefetch_related("contract__supply_point_links__supply_point")
+    )
     return items.filter(status=status) if status else items
 
 

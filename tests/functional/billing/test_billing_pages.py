@@ -273,3 +273,18 @@ def test_correcting_a_billed_read_on_its_page_marks_the_invoice(
         )
     page = billing_client.get(f"/billing/invoices/{invoice.pk}/").content.decode()
     assert "to correct" in page and "corrected to 1280" in page
+
+
+def test_a_correction_takes_the_register_of_the_read_it_corrects(billing_client, billed):
+    _, _, held = billed
+    point = held.contract.supply_point_links.get().supply_point
+    wrong = held.registers["all"].reads.get(read_on=date(2026, 3, 1))
+    response = billing_client.post(
+        f"/supply-points/{point.pk}/reads/",
+        {"read_on": "2026-03-01", "value": "1200", "kind": "actual", "supersedes": wrong.pk},
+    )
+    assert response.status_code == 302
+    wrong.refresh_from_db()
+    assert wrong.superseded_by.register_id == wrong.register_id
+    page = billing_client.post(f"/supply-points/{point.pk}/reads/", {"read_on": "2026-03-02", "value": "1"})
+    assert "Choose the register." in page.content.decode()

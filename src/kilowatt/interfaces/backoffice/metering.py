@@ -26,7 +26,9 @@ SHOWN_READS = 40
 
 
 class ReadForm(DomainErrorsMixin, forms.Form):
-    register = forms.ModelChoiceField(label=gettext_lazy("Register"), queryset=MeterRegister.objects.none())
+    register = forms.ModelChoiceField(
+        label=gettext_lazy("Register"), queryset=MeterRegister.objects.none(), required=False
+    )
     read_on = forms.DateField(label=gettext_lazy("Read on"), widget=forms.DateInput(attrs={"type": "date"}))
     value = forms.CharField(label=gettext_lazy("Value"))
     kind = forms.ChoiceField(
@@ -42,6 +44,18 @@ class ReadForm(DomainErrorsMixin, forms.Form):
         self.fields["register"].queryset = registers
         self.fields["supersedes"].queryset = reads
         self.fields["supersedes"].label_from_instance = lambda r: f"{r.register.code} {r.read_on}: {r.value}"
+        only = list(registers[:2])
+        if len(only) == 1:
+            self.fields["register"].initial = only[0].pk
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("register"):
+            if data.get("supersedes"):  # a correction is of the corrected read's register
+                data["register"] = data["supersedes"].register
+            else:
+                self.add_error("register", _("Choose the register."))
+        return data
 
 
 @staff_page(VIEW_MASTER_DATA)
