@@ -15,6 +15,7 @@ MANAGE_API_TOKENS = "api_tokens.manage"
 VIEW_BILLING = "billing.view"
 RUN_BILLING = "billing.run"
 ENTER_READS = "metering.reads.enter"
+RECORD_PAYMENTS = "payments.record"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -30,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_BILLING,
             RUN_BILLING,
             ENTER_READS,
+            RECORD_PAYMENTS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -47,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.BILLING: frozenset(
         {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
     ),
-    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
+    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS}),
     Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
     Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING, ENTER_READS}),
 }

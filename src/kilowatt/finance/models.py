@@ -53,3 +53,80 @@ class LedgerEntry(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["customer", "posted_on"], name="ledger_customer_day")]
+
+
+class BankStatement(models.Model):
+    """An imported bank statement file; its hash makes a second import of the same file a no-op."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="bank_statements")
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_hash = models.CharField(_("file SHA-256"), max_length=64)
+    format = models.CharField(_("format"), max_length=16)
+    account = models.CharField(_("account"), max_length=34, blank=True)
+    statement_id = models.CharField(_("statement id"), max_length=64, blank=True)
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "file_hash"], name="bank_statement_once"),
+        ]
+
+
+class TransactionStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched automatically")
+    UNMATCHED = "unmatched", _("In the clearing queue")
+    ASSIGNED = "assigned", _("Assigned by staff")
+    OUTGOING = "outgoing", _("Outgoing (not a payment)")
+
+
+class BankTransaction(models.Model):
+    """One entry of a statement. The bank's reference makes it unique: the same transfer in another file
+    is recognised and not paid twice."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="bank_transactions")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="transactions")
+    line = models.PositiveIntegerField(_("line in the file"))
+    booked_on = models.DateField(_("booked on"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="PLN")
+    reference = models.CharField(_("bank reference"), max_length=100)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    counterparty_name = models.CharField(_("payer"), max_length=200, blank=True)
+    counterparty_account = models.CharField(_("payer's account"), max_length=34, blank=True)
+    account = models.CharField(_("account credited"), max_length=34, blank=True)
+    vat_amount = models.DecimalField(
+        _("split payment VAT"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(_("status"), max_length=16, choices=TransactionStatus.choices)
+    matched_by = models.CharField(_("matched by"), max_length=32, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_transactions"
+    )
+
+    class Meta:
+        verbose_name = _("bank transaction")
+        verbose_name_plural = _("bank transactions")
+        ordering = ["-booked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "reference"], name="bank_transaction_once"),
+        ]
+        indexes = [models.Index(fields=["company", "status"], name="bank_tx_status")]
+
+
+class Allocation(models.Model):
+    """Part of a credit (a payment, a credit correction) settling part of a debit (an invoice). Append-only:
+    the open amount of an entry is its amount less its allocations."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    credit = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations_made")
+    debit = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations_received")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive")]

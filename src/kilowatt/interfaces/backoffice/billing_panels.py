@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.billing.queries import invoices_of_customer
+from kilowatt.core.clock import system_clock
 from kilowatt.core.permissions import VIEW_BILLING
+from kilowatt.finance.payments import customer_overdue
 from kilowatt.finance.queries import customer_balance
 from kilowatt.interfaces.backoffice.panels import panel_register
 
@@ -16,6 +18,7 @@ def _invoices(request, customer) -> dict:
     return {
         "customer_id": customer.pk,
         "balance": customer_balance(customer=customer),
+        "overdue": customer_overdue(customer=customer, on_date=system_clock.today()),
         "invoices": list(invoices_of_customer(customer=customer)[:LATEST_INVOICES]),
         "contracts": list(customer.contracts.values_list("pk", "number")),
     }

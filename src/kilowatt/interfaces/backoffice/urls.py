@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import billing, metering, views
+from kilowatt.interfaces.backoffice import billing, metering, payments, views
 
 app_name = "backoffice"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("tariffs/", views.tariffs, name="tariffs"),
+    path("payments/", payments.payments, name="payments"),
+    path("payments/<int:transaction_id>/assign/", payments.payment_assign, name="payment_assign"),
     path("billing/runs/", billing.runs, name="billing_runs"),
     path("billing/runs/<int:run_id>/", billing.run_detail, name="billing_run"),
     path("billing/runs/<int:run_id>/items/<int:item_id>/", billing.run_item_action, name="billing_run_item"),
