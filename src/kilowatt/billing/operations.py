@@ -26,6 +26,7 @@ from kilowatt.core.numbering import number_series_take
 from kilowatt.finance.accounts import virtual_account_for
 from kilowatt.finance.models import LedgerEntryKind
 from kilowatt.finance.operations import Posting, ledger_post_many
+from kilowatt.finance.payments import credits_allocate
 from kilowatt.metering.models import MeterRead, ReadKind
 
 INVOICE_SERIES = "invoice"
@@ -115,6 +116,7 @@ def invoices_issue(
         ],
         now=now,
     )
+    credits_allocate(customer_ids=[invoice.customer_id for invoice in invoices], now=now)
     rows_copy(
         model=OutboxEvent,
         fields=("company_id", "name", "payload", "occurred_at", "attempts", "last_error"),

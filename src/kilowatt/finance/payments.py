@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
 from kilowatt.core.errors import ValidationFailed
@@ -235,6 +235,19 @@ def ledger_allocate(*, customer: Customer, now: datetime) -> int:
                 credit_index += 1
     Allocation.objects.bulk_create(allocations)
     return len(allocations)
+
+
+def credits_allocate(*, customer_ids: list[int], now: datetime) -> int:
+    """After new debts are posted: customers among these who hold unallocated credit have it settle them."""
+    holding = (
+        LedgerEntry.objects.filter(customer_id__in=customer_ids, amount__lt=0)
+        .annotate(used=Sum("allocations_made__amount"))
+        .filter(Q(used__isnull=True) | Q(used__lt=-F("amount")))
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    customers = Customer.objects.filter(pk__in=list(holding))
+    return sum(ledger_allocate(customer=customer, now=now) for customer in customers)
 
 
 def customer_overdue(*, customer: Customer, on_date: date) -> Decimal:

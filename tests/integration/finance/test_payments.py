@@ -161,3 +161,33 @@ def test_two_payments_at_once_never_use_the_same_debt_twice(bank_company, now, r
     debt = LedgerEntry.objects.get(document_number="FV/000009/2026")
     assert sum(a.amount for a in Allocation.objects.filter(debit=debt)) == D("100.00")
     assert customer_balance(customer=anna) == D("-100.00")
+
+
+def test_credit_settles_an_invoice_issued_later_by_a_billing_run(bank_company, now):
+    from tests.billing_scenarios import HOUSEHOLD, billable_contract, price_list
+
+    from kilowatt.billing.models import Invoice
+    from kilowatt.billing.runs import billing_run_create, billing_run_execute
+
+    prices = price_list(bank_company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    scenario = billable_contract(
+        bank_company,
+        now,
+        prices=prices,
+        reads={"all": [(date(2026, 1, 1), "10000"), (date(2026, 3, 1), "10350")]},
+    )
+    customer = scenario.contract.customer
+    account = virtual_account_for(company=bank_company, customer_id=customer.pk)
+    statement_import(
+        company=bank_company,
+        file_name="pre.csv",
+        now=now,
+        content=_csv([("2026-02-20", "500.00", "PLN", "zaliczka", "", "", account, "PRE1")]),
+    )
+    run = billing_run_create(
+        company=bank_company, month=date(2026, 2, 1), issue_date=date(2026, 3, 2), now=now
+    )
+    billing_run_execute(run=run, now=now)
+    invoice = Invoice.objects.get(contract=scenario.contract)
+    assert customer_balance(customer=customer) == invoice.gross - D("500.00")
+    assert customer_overdue(customer=customer, on_date=date(2026, 4, 1)) == D("0.00")
