@@ -50,15 +50,6 @@ def line_description(line: Line) -> str:
     return label
 
 
-def _address(address: Any) -> str:
-    if address is None:
-        return ""
-    street = " ".join(p for p in (address.street, address.building_number) if p)
-    if address.apartment_number:
-        street += f"/{address.apartment_number}"
-    return f"{street}, {address.postal_code} {address.city}".strip(", ")
-
-
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -135,11 +126,11 @@ def invoice_document(
             "name": customer.display_name,
             "customer_number": customer.number,
             "nip": customer.nip,
-            "address": _address(customer.address),
+            "address": str(customer.address) if customer.address_id else "",
         },
         "supply_point": {
             "code": point.code,
-            "address": _address(point.address),
+            "address": str(point.address),
             "tariff_group": point.tariff_group.code,
             "dso": point.dso.name,
             "commodity": point.commodity,

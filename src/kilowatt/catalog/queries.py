@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-import holidays
 from django.db.models import Q, QuerySet
 
 from kilowatt.catalog.models import (
@@ -15,6 +14,7 @@ from kilowatt.catalog.models import (
     Product,
     TimeZoneSchedule,
 )
+from kilowatt.core.business_days import is_business_day
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.models import Company
 
@@ -64,7 +64,7 @@ def zone_at(*, schedule: TimeZoneSchedule, moment: datetime) -> str | None:
     if moment.tzinfo is None:
         raise ValueError("zone_at needs a timezone-aware moment")
     local = moment.astimezone(CET_ALL_YEAR if schedule.winter_time_all_year else WARSAW)
-    free_day = local.weekday() >= 5 or local.date() in holidays.country_holidays("PL", years=local.year)
+    free_day = not is_business_day(local.date(), country="PL")
     day_type = DayType.FREE_DAY if free_day else DayType.WORKING_DAY
     for rule in schedule.rules.all():
         if rule.day_type not in (DayType.EVERY_DAY, day_type):

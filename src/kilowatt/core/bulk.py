@@ -9,7 +9,7 @@ their parents in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -42,26 +42,8 @@ def rows_insert(
     missing = [obj for obj in objects if obj.pk is None]
     for obj, pk in zip(missing, ids_reserve(model=model, count=len(missing)), strict=True):
         obj.pk = pk
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        for obj in objects:
-            copy.write_row(_row(obj, fields))
-
-
-def _row(obj: models.Model, fields: Iterable[models.Field]) -> list[Any]:
-    values = []
-    for field in fields:
-        value = getattr(obj, field.attname)
-        if isinstance(field, JSONField) and value is not None:
-            value = json.dumps(value, cls=field.encoder, ensure_ascii=False)
-        values.append(value)
-    return values
+    names = [f.attname for f in model._meta.concrete_fields]
+    rows_copy(model=model, fields=names, rows=[[getattr(obj, name) for name in names] for obj in objects])
 
 
 def rows_copy(*, model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

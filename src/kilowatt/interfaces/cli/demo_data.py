@@ -21,7 +21,8 @@ from stdnum.pl import regon as regon_module
 
 from kilowatt.catalog.models import PriceComponent, PriceList, Product
 from kilowatt.core.identifiers import gsrn18_with_check_digit
-from kilowatt.core.models import Company, Membership, NumberSeries, Role
+from kilowatt.core.models import Company, Membership, Role
+from kilowatt.core.numbering import number_series_take
 from kilowatt.network.models import (
     ConsumptionBand,
     Dso,
@@ -182,21 +183,6 @@ def _valid_regon(rng: random.Random) -> str:
     return body + regon_module.calc_check_digit(body)
 
 
-def _next_numbers(company: Company, document_type: str, year: int, count: int) -> list[str]:
-    """Reserve ``count`` consecutive numbers of a series (inside the caller's transaction)."""
-    series, _ = NumberSeries.objects.select_for_update().get_or_create(
-        company=company,
-        document_type=document_type,
-        year=year,
-        defaults={"prefix": {"customer": "K", "contract": "UM"}[document_type]},
-    )
-    first = series.next_number
-    NumberSeries.objects.filter(pk=series.pk).update(next_number=first + count)
-    return [
-        series.pattern.format(prefix=series.prefix, number=n, year=year) for n in range(first, first + count)
-    ]
-
-
 class DemoGenerator:
     def __init__(self, *, company: Company, seed: int, now: datetime) -> None:
         self.company = company
@@ -322,7 +308,9 @@ class DemoGenerator:
 
     @transaction.atomic
     def generate(self, count: int) -> DemoResult:
-        numbers = _next_numbers(self.company, "customer", self.now.year, count)
+        numbers = number_series_take(
+            company=self.company, document_type="customer", year=self.now.year, count=count
+        )
         customers, addresses, business_flags = [], [], []
         for number in numbers:
             business = self.rng.random() < 0.15
@@ -408,7 +396,9 @@ class DemoGenerator:
         Consent.objects.bulk_create(consents, batch_size=5000)
 
     def _contracts(self, points: list[SupplyPoint]) -> int:
-        numbers = _next_numbers(self.company, "contract", self.now.year, len(points))
+        numbers = number_series_take(
+            company=self.company, document_type="contract", year=self.now.year, count=len(points)
+        )
         contracts, links = [], []
         for point, number in zip(points, numbers, strict=True):
             if point.commodity == "gas":
