@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kilowatt.billing.models import BillingRun, BillingRunItem, Invoice
+from kilowatt.billing.models import BillingRun, BillingRunItem, CorrectionFlag, Invoice
 from kilowatt.core.models import Company
 from kilowatt.parties.models import Customer
 
@@ -32,6 +32,14 @@ def invoices_of_company(*, company: Company) -> QuerySet[Invoice]:
 
 def invoice_of_company(*, company: Company, invoice_id: int) -> Invoice | None:
     return invoices_of_company(company=company).filter(pk=invoice_id).first()
+
+
+def correction_flags_of_invoice(*, invoice: Invoice) -> QuerySet[CorrectionFlag]:
+    return invoice.correction_flags.select_related("resolved_by").order_by("-flagged_at")
+
+
+def corrections_of_invoice(*, invoice: Invoice) -> QuerySet[Invoice]:
+    return invoice.corrections.defer("document").order_by("issued_at")
 
 
 def invoices_of_customer(*, customer: Customer) -> QuerySet[Invoice]:

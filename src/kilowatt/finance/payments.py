@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -248,13 +248,3 @@ def credits_allocate(*, customer_ids: list[int], now: datetime) -> int:
     )
     customers = Customer.objects.filter(pk__in=list(holding))
     return sum(ledger_allocate(customer=customer, now=now) for customer in customers)
-
-
-def customer_overdue(*, customer: Customer, on_date: date) -> Decimal:
-    """What the customer owes past its due dates: open amounts of debits due before ``on_date``."""
-    due = (
-        LedgerEntry.objects.filter(customer=customer, amount__gt=0)
-        .filter(Q(due_date__lt=on_date))
-        .annotate(paid=Sum("allocations_received__amount"))
-    )
-    return sum((e.amount - (e.paid or ZERO) for e in due), ZERO)

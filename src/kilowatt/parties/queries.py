@@ -26,6 +26,10 @@ def customer_of_company(*, company: Company, customer_id: int) -> Customer | Non
     )
 
 
+def customer_by_number(*, company: Company, number: str) -> Customer | None:
+    return Customer.objects.filter(company=company, number=number.strip()).first()
+
+
 def customers_search(*, company: Company, text: str, limit: int = 20) -> list[Customer]:
     """Customers whose NIP, PESEL, number, phone, e-mail or name matches ``text``.
 

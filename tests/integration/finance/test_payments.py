@@ -16,8 +16,8 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.finance.accounts import virtual_account_for
 from kilowatt.finance.models import Allocation, BankTransaction, LedgerEntry, TransactionStatus
 from kilowatt.finance.operations import Posting, ledger_post_many
-from kilowatt.finance.payments import clearing_assign, customer_overdue, ledger_allocate, statement_import
-from kilowatt.finance.queries import customer_balance
+from kilowatt.finance.payments import clearing_assign, ledger_allocate, statement_import
+from kilowatt.finance.queries import customer_balance, customer_overdue
 
 pytestmark = pytest.mark.django_db
 D = Decimal

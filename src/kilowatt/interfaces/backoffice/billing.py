@@ -20,6 +20,8 @@ from kilowatt.billing.queries import (
     billing_run_items,
     billing_run_of_company,
     billing_runs_of_company,
+    correction_flags_of_invoice,
+    corrections_of_invoice,
     invoice_of_company,
 )
 from kilowatt.billing.runs import (
@@ -164,8 +166,8 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
             "invoice": invoice,
             "document": document,
             "groups": groups,
-            "flags": list(invoice.correction_flags.select_related("resolved_by").order_by("-flagged_at")),
-            "corrections": list(invoice.corrections.defer("document").order_by("issued_at")),
+            "flags": list(correction_flags_of_invoice(invoice=invoice)),
+            "corrections": list(corrections_of_invoice(invoice=invoice)),
             "can_correct": RUN_BILLING in request.permissions and invoice.kind in ("periodic", "settlement"),
         },
     )

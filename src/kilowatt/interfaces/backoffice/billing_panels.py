@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from kilowatt.billing.queries import invoices_of_customer
 from kilowatt.core.clock import system_clock
 from kilowatt.core.permissions import VIEW_BILLING
-from kilowatt.finance.payments import customer_overdue
-from kilowatt.finance.queries import customer_balance
+from kilowatt.finance.queries import customer_balance, customer_overdue
 from kilowatt.interfaces.backoffice.panels import panel_register
 
 LATEST_INVOICES = 12

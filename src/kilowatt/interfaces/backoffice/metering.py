@@ -19,6 +19,7 @@ from kilowatt.interfaces.backoffice.views import staff_page
 from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.metering.models import MeterRead, ReadKind
 from kilowatt.metering.operations import meter_read_record
+from kilowatt.metering.queries import reads_of_supply_point, registers_of_supply_point
 from kilowatt.network.models import MeterRegister
 from kilowatt.network.queries import supply_point_of_company
 
@@ -63,15 +64,12 @@ def supply_point_reads(request: HttpRequest, supply_point_id: int) -> HttpRespon
     point = supply_point_of_company(company=request.company, supply_point_id=supply_point_id)
     if point is None:
         raise Http404
-    registers = MeterRegister.objects.filter(meter__installations__supply_point=point).select_related("meter")
-    reads = (
-        MeterRead.objects.filter(supply_point=point)
-        .select_related("register__meter", "superseded_by")
-        .prefetch_related("findings")
-        .order_by("-read_on", "-id")
+    reads = reads_of_supply_point(supply_point=point)
+    form = ReadForm(
+        request.POST or None,
+        registers=registers_of_supply_point(supply_point=point),
+        reads=reads.filter(superseded_by__isnull=True),
     )
-    correctable = reads.filter(superseded_by__isnull=True)
-    form = ReadForm(request.POST or None, registers=registers.distinct(), reads=correctable)
     if request.method == "POST":
         if ENTER_READS not in request.permissions:
             return HttpResponse(status=403)

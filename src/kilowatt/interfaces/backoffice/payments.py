@@ -13,10 +13,14 @@ from django.views.decorators.http import require_POST
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import RECORD_PAYMENTS, VIEW_BILLING
-from kilowatt.finance.models import BankStatement, BankTransaction, TransactionStatus
 from kilowatt.finance.payments import clearing_assign, statement_import
+from kilowatt.finance.queries import (
+    bank_transaction_of_company,
+    bank_transactions_recent,
+    bank_transactions_waiting,
+)
 from kilowatt.interfaces.backoffice.views import staff_page
-from kilowatt.parties.models import Customer
+from kilowatt.parties.queries import customer_by_number
 
 MAX_STATEMENT = 20 * 1024 * 1024
 
@@ -68,14 +72,8 @@ def payments(request: HttpRequest) -> HttpResponse:
         "backoffice/payments.html",
         {
             "form": form,
-            "queue": BankTransaction.objects.filter(company=company, status=TransactionStatus.UNMATCHED)
-            .select_related("statement")
-            .order_by("booked_on", "id")[:200],
-            "recent": BankTransaction.objects.filter(company=company)
-            .exclude(status=TransactionStatus.UNMATCHED)
-            .select_related("customer")
-            .order_by("-booked_on", "-id")[:50],
-            "statements": BankStatement.objects.filter(company=company)[:10],
+            "queue": bank_transactions_waiting(company=company)[:200],
+            "recent": bank_transactions_recent(company=company)[:50],
             "can_record": RECORD_PAYMENTS in request.permissions,
         },
     )
@@ -84,12 +82,10 @@ def payments(request: HttpRequest) -> HttpResponse:
 @staff_page(RECORD_PAYMENTS)
 @require_POST
 def payment_assign(request: HttpRequest, transaction_id: int) -> HttpResponse:
-    record = BankTransaction.objects.filter(company=request.company, pk=transaction_id).first()
+    record = bank_transaction_of_company(company=request.company, transaction_id=transaction_id)
     if record is None:
         raise Http404
-    customer = Customer.objects.filter(
-        company=request.company, number=request.POST.get("customer", "").strip()
-    ).first()
+    customer = customer_by_number(company=request.company, number=request.POST.get("customer", ""))
     if customer is None:
         messages.error(request, _("No customer with that number."))
         return redirect("backoffice:payments")
