@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kilowatt.billing.inputs import PreparedBill
 from kilowatt.billing.rating import Line, Rating
 from kilowatt.core.money import money_round
+from kilowatt.core.periods import Period
 from kilowatt.network.models import Zone
 
 SCHEMA = "kilowatt.invoice/1"
@@ -54,6 +55,42 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def document_header(
+    *,
+    contract: Any,
+    number: str,
+    kind: str,
+    language: str,
+    issue_date: date,
+    due_date: date,
+    period: Period,
+    bank_account: str,
+) -> dict[str, Any]:
+    """What every document of the schema carries: number, dates, parties, contract and how to pay."""
+    assert period.end is not None
+    customer, company = contract.customer, contract.company
+    return {
+        "schema": SCHEMA,
+        "number": number,
+        "kind": kind,
+        "language": language,
+        "issue_date": issue_date.isoformat(),
+        "sale_date": (period.end - timedelta(days=1)).isoformat(),
+        "due_date": due_date.isoformat(),
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "currency": "PLN",
+        "seller": {"name": company.name, "nip": company.nip, "address": ""},
+        "buyer": {
+            "name": customer.display_name,
+            "customer_number": customer.number,
+            "nip": customer.nip,
+            "address": str(customer.address) if customer.address_id else "",
+        },
+        "contract": {"number": contract.number, "product": contract.product.name, "kind": contract.kind},
+        "payment": {"bank_account": bank_account, "title": number, "due_date": due_date.isoformat()},
+    }
+
+
 def invoice_document(
     *,
     bill: PreparedBill,
@@ -70,7 +107,6 @@ def invoice_document(
 ) -> dict[str, Any]:
     """The document of an invoice being issued; every amount is a string of a Decimal."""
     contract, point, period = bill.contract, bill.supply_point, bill.period
-    customer, company = contract.customer, contract.company
     assert point is not None and period.end is not None
     with translation.override(language):
         lines = [
@@ -112,22 +148,16 @@ def invoice_document(
         Decimal(0),
     )
     return {
-        "schema": SCHEMA,
-        "number": number,
-        "kind": kind,
-        "language": language,
-        "issue_date": issue_date.isoformat(),
-        "sale_date": (period.end - timedelta(days=1)).isoformat(),
-        "due_date": due_date.isoformat(),
-        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "currency": "PLN",
-        "seller": {"name": company.name, "nip": company.nip, "address": ""},
-        "buyer": {
-            "name": customer.display_name,
-            "customer_number": customer.number,
-            "nip": customer.nip,
-            "address": str(customer.address) if customer.address_id else "",
-        },
+        **document_header(
+            contract=contract,
+            number=number,
+            kind=kind,
+            language=language,
+            issue_date=issue_date,
+            due_date=due_date,
+            period=period,
+            bank_account=bank_account,
+        ),
         "supply_point": {
             "code": point.code,
             "address": str(point.address),
@@ -136,7 +166,6 @@ def invoice_document(
             "commodity": point.commodity,
             "meter": ", ".join(sorted({r.meter_serial for r in bill.registers})),
         },
-        "contract": {"number": contract.number, "product": contract.product.name, "kind": contract.kind},
         "readings": [
             {
                 "register": r.register_code,
@@ -161,7 +190,6 @@ def invoice_document(
         ],
         "totals": {"net": str(rating.net), "vat": str(rating.vat_total), "gross": str(rating.gross)},
         "amount_due": str(rating.gross if amount_due is None else amount_due),
-        "payment": {"bank_account": bank_account, "title": number, "due_date": due_date.isoformat()},
         "excise": {
             "included": contract.price_list.excise_included,
             "kwh": str(excise_kwh),

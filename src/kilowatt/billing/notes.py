@@ -9,12 +9,14 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kilowatt.billing.document import document_header
 from kilowatt.billing.models import Invoice, InvoiceKind, InvoiceLine
 from kilowatt.billing.operations import due_date_for
 from kilowatt.core.errors import FieldError, ValidationFailed
 from kilowatt.core.models import OutboxEvent
 from kilowatt.core.money import money_round
 from kilowatt.core.numbering import number_series_next
+from kilowatt.core.periods import Period
 from kilowatt.finance.accounts import virtual_account_for
 from kilowatt.finance.models import LedgerEntry, LedgerEntryKind
 from kilowatt.sales.models import Contract
@@ -62,34 +64,22 @@ def accounting_note_issue(
         "trace": {"rule": "note"},
     }
     document = {
-        "schema": "kilowatt.invoice/1",
-        "number": number,
-        "kind": InvoiceKind.NOTE,
-        "language": customer.language or "pl",
-        "issue_date": issue_date.isoformat(),
-        "sale_date": issue_date.isoformat(),
-        "due_date": due.isoformat(),
-        "period": {"start": issue_date.isoformat(), "end": day_after.isoformat()},
-        "currency": "PLN",
-        "seller": {"name": company.name, "nip": company.nip, "address": ""},
-        "buyer": {
-            "name": customer.display_name,
-            "customer_number": customer.number,
-            "nip": customer.nip,
-            "address": str(customer.address) if customer.address_id else "",
-        },
+        **document_header(
+            contract=contract,
+            number=number,
+            kind=InvoiceKind.NOTE,
+            language=customer.language or "pl",
+            issue_date=issue_date,
+            due_date=due,
+            period=Period(issue_date, day_after),
+            bank_account=virtual_account_for(company=company, customer_id=customer.pk),
+        ),
         "supply_point": None,
-        "contract": {"number": contract.number, "product": contract.product.name, "kind": contract.kind},
         "readings": [],
         "lines": [line],
         "vat": [],
         "totals": {"net": str(value), "vat": "0.00", "gross": str(value)},
         "amount_due": str(value),
-        "payment": {
-            "bank_account": virtual_account_for(company=company, customer_id=customer.pk),
-            "title": number,
-            "due_date": due.isoformat(),
-        },
         "excise": None,
         "consumption_history": [],
         "notes": [],
