@@ -288,3 +288,42 @@ def test_a_correction_takes_the_register_of_the_read_it_corrects(billing_client,
     assert wrong.superseded_by.register_id == wrong.register_id
     page = billing_client.post(f"/supply-points/{point.pk}/reads/", {"read_on": "2026-03-02", "value": "1"})
     assert "Choose the register." in page.content.decode()
+
+
+def test_finance_cannot_issue_notes(client, billed, company):
+    _, good, _ = billed
+    contract = good[0].contract
+    client.force_login(make_staff("fin-notes", company, Role.FINANCE))
+    response = client.post(
+        f"/customers/{contract.customer_id}/notes/new/",
+        {"contract": contract.pk, "title": "x", "amount": "1"},
+    )
+    assert response.status_code == 403 and not Invoice.objects.filter(kind="note").exists()
+
+
+def test_a_read_that_is_not_a_number_is_named_and_nothing_is_stored(billing_client, billed):
+    _, good, _ = billed
+    point = good[0].contract.supply_point_links.get().supply_point
+    register = good[0].registers["all"]
+    count = register.reads.count()
+    page = billing_client.post(
+        f"/supply-points/{point.pk}/reads/",
+        {"register": register.pk, "read_on": "2026-03-05", "value": "dużo", "kind": "actual"},
+    ).content.decode()
+    assert "Enter a number." in page and register.reads.count() == count
+
+
+def test_hold_a_waiting_contract_and_it_is_not_billed(billing_client, company, now):
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    scenario = billable_contract(company, now, prices=prices, reads=READS)
+    run = billing_run_create(company=company, month=date(2026, 2, 1), issue_date=date(2026, 3, 2), now=now)
+    item = run.items.get()
+    billing_client.post(
+        f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "hold", "reason": "customer disputes"}
+    )
+    billing_run_execute(run=run, now=now)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.HELD and "customer disputes" in item.findings[-1]["message"]
+    assert not Invoice.objects.filter(contract=scenario.contract).exists()
+    page = billing_client.post(f"/billing/runs/{run.pk}/items/{item.pk}/", {"action": "hold"}, follow=True)
+    assert "Only a contract still waiting" in page.content.decode()
