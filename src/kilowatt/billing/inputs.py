@@ -125,6 +125,12 @@ class _BatchData:
         ids = [t.contract_id for t in targets]
         first = min(t.period.start for t in targets)
         last = max(t.period.end for t in targets if t.period.end)
+        price_lists = self._load_contracts(ids)
+        self._load_rates(price_lists, first)
+        self._load_meters_and_reads(first, last)
+        self._load_previous_ends(targets)
+
+    def _load_contracts(self, ids: list[int]) -> dict[int, PriceList]:
         # The few distinct DSOs, tariff groups, products and price lists are loaded once and shared.
         self.contracts = {
             c.pk: c for c in Contract.objects.filter(pk__in=ids).select_related("customer__address")
@@ -161,6 +167,9 @@ class _BatchData:
         for point in self.points.values():
             point.dso = dsos[point.dso_id]
             point.tariff_group = groups[point.tariff_group_id]
+        return price_lists
+
+    def _load_rates(self, price_lists: dict[int, PriceList], first: date) -> None:
         self.components: dict[int, list[PriceComponent]] = defaultdict(list)
         for component in PriceComponent.objects.filter(price_list_id__in=price_lists):
             self.components[component.price_list_id].append(component)
@@ -178,6 +187,8 @@ class _BatchData:
         self.gas_factors = list(
             GasConversionFactor.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
         )
+
+    def _load_meters_and_reads(self, first: date, last: date) -> None:
         self.installations: dict[int, list[MeterInstallation]] = defaultdict(list)
         for installation in (
             MeterInstallation.objects.filter(supply_point_id__in=self.points, installed_on__lt=last)
@@ -202,6 +213,8 @@ class _BatchData:
         ):
             read = ReadRow(*row)
             self.reads[read.register_id].append(read)
+
+    def _load_previous_ends(self, targets: list[BillTarget]) -> None:
         # Each bill continues from the end reads of the latest invoice of its contract that ends where it
         # starts (a correction's, if one was issued since), so no energy is counted twice or lost.
         self.previous_ends: dict[tuple[int, int], MeterRead] = {}
@@ -210,7 +223,7 @@ class _BatchData:
             InvoiceRead.objects.filter(
                 role="end",
                 read__superseded_by__isnull=True,  # a corrected read gives way to its correction
-                invoice__contract_id__in=ids,
+                invoice__contract_id__in=wanted,
                 invoice__period_end__in=set(wanted.values()),
                 invoice__kind__in=[InvoiceKind.PERIODIC, InvoiceKind.SETTLEMENT, InvoiceKind.CORRECTION],
             )

@@ -25,14 +25,12 @@ NOTE_SERIES = "note"
 MAX_AMOUNT = Decimal("1000000000")  # the amount columns hold 12 digits before the point
 
 
-@transaction.atomic
-def accounting_note_issue(
-    *, contract: Contract, title: str, amount: Decimal | str, issue_date: date, now: datetime
-) -> Invoice:
-    """Issue a note for ``amount`` (negative: owed to the customer). Raises ValidationFailed."""
+def _note_amount(*, title: str, amount: Decimal | str) -> Decimal:
+    """The note's amount in grosz; raises ValidationFailed naming the title or the amount."""
     errors = []
     if not title.strip():
         errors.append(FieldError("title", _("Say what the note is for.")))
+    value = None
     try:
         value = money_round(Decimal(str(amount).replace(",", ".").replace(" ", "")))
         if abs(value) >= MAX_AMOUNT:
@@ -45,6 +43,15 @@ def accounting_note_issue(
     if errors:
         raise ValidationFailed(errors)
     assert value is not None
+    return value
+
+
+@transaction.atomic
+def accounting_note_issue(
+    *, contract: Contract, title: str, amount: Decimal | str, issue_date: date, now: datetime
+) -> Invoice:
+    """Issue a note for ``amount`` (negative: owed to the customer). Raises ValidationFailed."""
+    value = _note_amount(title=title, amount=amount)
     company, customer = contract.company, contract.customer
     number = number_series_next(company=company, document_type=NOTE_SERIES, year=issue_date.year)
     due = due_date_for(issue_date=issue_date, payment_term_days=contract.payment_term_days)

@@ -56,46 +56,17 @@ def invoices_issue(
         company=company, document_type=INVOICE_SERIES, year=issue_date.year, count=len(rated)
     )
     histories = _consumption_histories([r.bill.contract.pk for r in rated], issue_date)
-    invoices = []
-    for item, number in zip(rated, numbers, strict=True):
-        bill, rating = item.bill, item.rating
-        contract = bill.contract
-        due = due_date_for(issue_date=issue_date, payment_term_days=contract.payment_term_days)
-        document = invoice_document(
-            bill=bill,
-            rating=rating,
+    invoices = [
+        _invoice_of(
+            company=company,
+            item=item,
             number=number,
-            kind=bill.kind,
             issue_date=issue_date,
-            due_date=due,
-            bank_account=virtual_account_for(company=company, customer_id=contract.customer_id),
-            language=contract.customer.language or "pl",
-            history=_with_this_bill(histories.get(contract.pk, []), bill.period.start, rating.kwh),
+            history=histories.get(item.bill.contract.pk, []),
+            now=now,
         )
-        assert bill.period.end is not None and bill.supply_point is not None
-        invoices.append(
-            Invoice(
-                company=company,
-                number=number,
-                kind=bill.kind,
-                customer_id=contract.customer_id,
-                contract=contract,
-                supply_point=bill.supply_point,
-                period_start=bill.period.start,
-                period_end=bill.period.end,
-                issue_date=issue_date,
-                due_date=due,
-                net=rating.net,
-                vat=rating.vat_total,
-                gross=rating.gross,
-                amount_due=rating.gross,
-                consumption_kwh=rating.kwh,
-                estimated=any(r.start.estimated or r.end.estimated for r in bill.registers),
-                run_item_id=item.run_item_id,
-                document=document,
-                issued_at=now,
-            )
-        )
+        for item, number in zip(rated, numbers, strict=True)
+    ]
     rows_insert(model=Invoice, objects=invoices)
     _lines_store(invoices, rated)
     invoice_reads_store(company, invoices, rated, now)
@@ -146,6 +117,54 @@ LINE_FIELDS = (
     "invoice_id", "position", "group", "component", "description", "zone", "period_start", "period_end",
     "quantity", "unit", "unit_price", "net", "vat_rate", "trace",
 )  # fmt: skip
+
+
+def _invoice_of(
+    *,
+    company: Company,
+    item: RatedBill,
+    number: str,
+    issue_date: date,
+    history: list[dict[str, str]],
+    now: datetime,
+) -> Invoice:
+    """The unsaved invoice of one rated bill, with its frozen document."""
+    bill, rating = item.bill, item.rating
+    contract = bill.contract
+    due = due_date_for(issue_date=issue_date, payment_term_days=contract.payment_term_days)
+    document = invoice_document(
+        bill=bill,
+        rating=rating,
+        number=number,
+        kind=bill.kind,
+        issue_date=issue_date,
+        due_date=due,
+        bank_account=virtual_account_for(company=company, customer_id=contract.customer_id),
+        language=contract.customer.language or "pl",
+        history=_with_this_bill(history, bill.period.start, rating.kwh),
+    )
+    assert bill.period.end is not None and bill.supply_point is not None
+    return Invoice(
+        company=company,
+        number=number,
+        kind=bill.kind,
+        customer_id=contract.customer_id,
+        contract=contract,
+        supply_point=bill.supply_point,
+        period_start=bill.period.start,
+        period_end=bill.period.end,
+        issue_date=issue_date,
+        due_date=due,
+        net=rating.net,
+        vat=rating.vat_total,
+        gross=rating.gross,
+        amount_due=rating.gross,
+        consumption_kwh=rating.kwh,
+        estimated=any(r.start.estimated or r.end.estimated for r in bill.registers),
+        run_item_id=item.run_item_id,
+        document=document,
+        issued_at=now,
+    )
 
 
 def _lines_store(invoices: list[Invoice], rated: list[RatedBill]) -> None:
