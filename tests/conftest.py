@@ -76,6 +76,7 @@ REFERENCE_DATA_MIGRATIONS = [
     "kilowatt.network.migrations.0003_reference_data_pl",
     "kilowatt.catalog.migrations.0002_reference_data_pl_2026",
     "kilowatt.catalog.migrations.0004_reference_gas_profiles",
+    "kilowatt.finance.migrations.0004_reference_interest_rates",
 ]
 
 

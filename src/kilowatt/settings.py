@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kilowatt.sales",
     "kilowatt.finance",
     "kilowatt.billing",
+    "kilowatt.collections",
     "kilowatt.interfaces",
 ]
 

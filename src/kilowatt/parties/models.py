@@ -57,6 +57,11 @@ class Customer(models.Model):
     )
     language = models.CharField(_("language"), max_length=5, default="pl")
     segment = models.CharField(_("segment"), max_length=64, blank=True)
+    is_vulnerable = models.BooleanField(
+        _("vulnerable customer"),
+        default=False,
+        help_text=_("Protected by law (e.g. odbiorca wrażliwy): collections never disconnect them."),
+    )
     address = models.ForeignKey(
         Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="+"
     )
