@@ -162,5 +162,22 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# E-mail through Django's mail framework (core.messaging): files in var/mail unless configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kilowatt <kilowatt@localhost>")
+
+# SMS (core.messaging): "fake" writes var/sms/outbox.jsonl; "smsapi" sends through SMSAPI.pl.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "fake")
+SMS_FAKE_FILE = VAR_DIR / "sms" / "outbox.jsonl"
+SMSAPI_TOKEN = os.environ.get("SMSAPI_TOKEN", "")
+SMSAPI_BASE_URL = os.environ.get("SMSAPI_BASE_URL", "https://api.smsapi.pl")
+SMSAPI_SENDER_NAME = os.environ.get("SMSAPI_SENDER_NAME", "")
+
 # PriceComponent uniqueness with an empty tariff group is checked by the operation on SQLite.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]

@@ -24,9 +24,9 @@ from kilowatt.core.business_days import next_business_day
 from kilowatt.core.models import Company, OutboxEvent
 from kilowatt.core.numbering import number_series_take
 from kilowatt.finance.accounts import virtual_account_for
+from kilowatt.finance.allocation import credits_allocate
 from kilowatt.finance.models import LedgerEntryKind
 from kilowatt.finance.operations import Posting, ledger_post_many
-from kilowatt.finance.payments import credits_allocate
 from kilowatt.metering.models import MeterRead, ReadKind
 
 INVOICE_SERIES = "invoice"

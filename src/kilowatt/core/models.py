@@ -15,6 +15,9 @@ class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     nip = models.CharField(_("NIP"), max_length=10, blank=True)
     country = models.CharField(_("country"), max_length=2, default="PL")
+    street = models.CharField(_("street and number"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
     bank_account_prefix = models.CharField(
         _("bank prefix for virtual accounts"),
         max_length=12,

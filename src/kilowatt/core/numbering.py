@@ -13,7 +13,14 @@ class NumberSeriesClosed(DomainError):
     code = "number_series_closed"
 
 
-DEFAULT_PREFIXES = {"customer": "K", "contract": "UM", "invoice": "FV", "correction": "FK"}
+DEFAULT_PREFIXES = {
+    "customer": "K",
+    "contract": "UM",
+    "invoice": "FV",
+    "correction": "FK",
+    "interest_note": "NO",
+    "dunning_fee": "OP",
+}
 
 
 def number_series_next(*, company: Company, document_type: str, year: int) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from kilowatt.core.money import ZERO, money_round
 from kilowatt.finance.models import BankTransaction, LedgerEntry, TransactionStatus
@@ -49,3 +51,48 @@ def customer_overdue(*, customer: Customer, on_date: date) -> Decimal:
         paid=Sum("allocations_received__amount")
     )
     return sum((e.amount - (e.paid or ZERO) for e in due), ZERO)
+
+
+@dataclass(frozen=True)
+class OpenDebt:
+    entry: LedgerEntry
+    open: Decimal
+    days_late: int
+
+
+def customer_open_debts(*, customer: Customer, on_date: date) -> list[OpenDebt]:
+    """Debits not yet settled, oldest due first, with how many days each is late on ``on_date``."""
+    rows = (
+        LedgerEntry.objects.filter(customer=customer, amount__gt=0)
+        .annotate(paid=Sum("allocations_received__amount"))
+        .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount")))
+        .order_by("due_date", "posted_on", "id")
+    )
+    return [
+        OpenDebt(e, e.amount - (e.paid or ZERO), max((on_date - (e.due_date or on_date)).days, 0))
+        for e in rows
+    ]
+
+
+AGEING_BUCKETS = ((0, _("Not due")), (30, _("1–30 days")), (60, _("31–60 days")), (90, _("61–90 days")))
+AGEING_LAST = _("Over 90 days")
+
+
+def customer_ageing(*, customer: Customer, on_date: date) -> list[tuple[str, Decimal]]:
+    """Open debts by how late they are: not due, 1–30, 31–60, 61–90, over 90 days."""
+    totals = [ZERO] * (len(AGEING_BUCKETS) + 1)
+    for debt in customer_open_debts(customer=customer, on_date=on_date):
+        index = next((i for i, (limit, _label) in enumerate(AGEING_BUCKETS) if debt.days_late <= limit), -1)
+        totals[index] += debt.open
+    labels = [str(label) for _limit, label in AGEING_BUCKETS] + [str(AGEING_LAST)]
+    return list(zip(labels, totals, strict=True))
+
+
+def customer_credit_open(*, customer: Customer) -> Decimal:
+    """Credit not yet used to settle a debt (an overpayment)."""
+    rows = (
+        LedgerEntry.objects.filter(customer=customer, amount__lt=0)
+        .annotate(used=Sum("allocations_made__amount"))
+        .values_list("amount", "used")
+    )
+    return sum((-amount - (used or ZERO) for amount, used in rows), ZERO)

@@ -14,9 +14,10 @@ from tests import factories
 
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.finance.accounts import virtual_account_for
+from kilowatt.finance.allocation import ledger_allocate
 from kilowatt.finance.models import Allocation, BankTransaction, LedgerEntry, TransactionStatus
 from kilowatt.finance.operations import Posting, ledger_post_many
-from kilowatt.finance.payments import clearing_assign, ledger_allocate, statement_import
+from kilowatt.finance.payments import clearing_assign, statement_import
 from kilowatt.finance.queries import customer_balance, customer_overdue
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,467 @@
+"""The nightly collections run of a company: reminders before due dates, and every dunning case advanced.
+
+Set-wise, so it scales to millions of accounts: one aggregate query finds who owes what past its due
+date; cases, events, notices and fees are written in bulk. Per customer account, in order:
+
+1. a case whose debt is paid is closed (and a disconnected supply point is ordered back on);
+2. instalment plans are checked: a plan whose instalment is more than its grace days late is broken;
+3. a case is blocked while the debt is disputed, the customer is vulnerable, or a plan is active, and
+   opens again when that ends;
+4. an overdue account without a case gets one, under the first policy that applies to it;
+5. an open case takes at most one step a night: the next step of its policy whose triggers all hold.
+   A step that needs approval waits for a person; a disconnection is ordered only after a notice of
+   intended disconnection whose 14-day deadline has passed.
+
+Running the same day again does nothing new: cases remember the day of their last step, notices and
+fees are written once per step.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils.translation import gettext as _
+
+from kilowatt.collections.instalments import plans_check
+from kilowatt.collections.models import (
+    CaseEventKind,
+    CaseStatus,
+    DunningActionKind,
+    DunningCase,
+    DunningEvent,
+    DunningPolicy,
+    DunningRun,
+    DunningStep,
+    GridOrder,
+    Notice,
+    NoticeKind,
+    OrderKind,
+    OrderStatus,
+)
+from kilowatt.collections.notices import channel_for, notice_write
+from kilowatt.collections.queries import customers_disputing, customers_on_plan, overdue_by_customer
+from kilowatt.core.bulk import rows_insert
+from kilowatt.core.models import Company
+from kilowatt.core.money import ZERO
+from kilowatt.core.numbering import number_series_take
+from kilowatt.finance.allocation import credits_allocate
+from kilowatt.finance.models import Allocation, LedgerEntry, LedgerEntryKind
+from kilowatt.finance.operations import Posting, ledger_post_many
+from kilowatt.network.models import SupplyPoint
+from kilowatt.parties.models import Customer
+
+NOTICE_OF = {
+    DunningActionKind.REMINDER: NoticeKind.REMINDER,
+    DunningActionKind.DEMAND_LETTER: NoticeKind.DEMAND_LETTER,
+    DunningActionKind.DISCONNECTION_NOTICE: NoticeKind.DISCONNECTION_NOTICE,
+}
+CHUNK = 5000
+
+
+@dataclass
+class _Work:
+    company: Company
+    on_date: date
+    now: datetime
+    events: list[DunningEvent] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    fees: list[tuple[DunningCase, DunningStep]] = field(default_factory=list)
+    orders: list[GridOrder] = field(default_factory=list)
+    changed: dict[int, DunningCase] = field(default_factory=dict)
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "overdue",
+                "opened",
+                "closed",
+                "blocked",
+                "unblocked",
+                "steps",
+                "awaiting",
+                "due_soon",
+                "plans_broken",
+            ),
+            0,
+        )
+    )
+
+    def event(self, case: DunningCase, kind: str, text: str = "", step=None, amount=None) -> None:
+        self.events.append(
+            DunningEvent(
+                case=case,
+                kind=kind,
+                on_date=self.on_date,
+                step=step,
+                text=text[:500],
+                amount=amount,
+                created_at=self.now,
+            )
+        )
+
+
+def policy_for(policies: list[DunningPolicy], customer_kind: str, segment: str) -> DunningPolicy | None:
+    for policy in policies:
+        if policy.customer_kind and policy.customer_kind != customer_kind:
+            continue
+        if policy.segment and policy.segment != segment:
+            continue
+        return policy
+    return None
+
+
+def dunning_run(*, company: Company, on_date: date, now: datetime) -> DunningRun:
+    """Run the night of ``on_date`` for the company (in one transaction); send its notices afterwards."""
+    from kilowatt.collections.notices import notices_dispatch
+
+    run = _run_in_transaction(company=company, on_date=on_date, now=now)
+    run.counts.update(notices_dispatch(company=company, on_date=on_date, now=now))
+    DunningRun.objects.filter(pk=run.pk).update(counts=run.counts)
+    return run
+
+
+@transaction.atomic
+def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> DunningRun:
+    run, _created = DunningRun.objects.select_for_update().get_or_create(
+        company=company, on_date=on_date, defaults={"started_at": now}
+    )
+    work = _Work(company, on_date, now)
+    policies = sorted(
+        DunningPolicy.objects.filter(company=company, is_active=True).prefetch_related("steps"),
+        key=lambda p: (p.priority, p.pk),
+    )
+    steps = {p.pk: sorted(p.steps.all(), key=lambda s: s.position) for p in policies}
+    work.counts["plans_broken"] = plans_check(company=company, on_date=on_date, now=now)
+    overdue = overdue_by_customer(company=company, on_date=on_date)
+    work.counts["overdue"] = len(overdue)
+    cases = {
+        c.customer_id: c
+        for c in DunningCase.objects.filter(company=company).exclude(status=CaseStatus.CLOSED)
+    }
+    concerned = sorted(set(overdue) | set(cases))
+    customers: dict[int, Customer] = {}
+    for start in range(0, len(concerned), CHUNK):
+        customers.update(
+            Customer.objects.filter(pk__in=concerned[start : start + CHUNK])
+            .select_related("address", "correspondence_address")
+            .in_bulk()
+        )
+    holds = _holds(company, customers)
+
+    for customer_id, case in cases.items():
+        if customer_id not in overdue:
+            _close_paid(work, case)
+    for customer_id, (amount, oldest_due) in overdue.items():
+        customer = customers[customer_id]
+        case = cases.get(customer_id)
+        if case is None:
+            policy = policy_for(policies, customer.kind, customer.segment)
+            first = steps[policy.pk][0] if policy and steps[policy.pk] else None
+            if first is None or amount < first.minimum_amount:
+                continue
+            case = DunningCase(
+                company=company, customer=customer, policy=policy, opened_on=on_date, step=None
+            )
+            case.save()
+            cases[customer_id] = case
+            work.event(case, CaseEventKind.OPENED, amount=amount)
+            work.counts["opened"] += 1
+        case.customer = customer
+        if case.overdue_at_last_run != amount:
+            case.overdue_at_last_run = amount
+            work.changed[case.pk] = case
+        if _held(work, case, holds.get(customer_id, "")):
+            continue
+        if case.status == CaseStatus.OPEN and not case.awaiting_approval:
+            _advance(work, case, steps[case.policy_id], amount, oldest_due)
+
+    _reminders_before_due(work, policies)
+    _write(work)
+    run.finished_at = now
+    run.counts = {
+        key: value + (run.counts.get(key, 0) if key != "overdue" else 0) for key, value in work.counts.items()
+    }
+    run.save(update_fields=["finished_at", "counts"])
+    return run
+
+
+def _holds(company: Company, customers: dict[int, Customer]) -> dict[int, str]:
+    holds: dict[int, str] = {}
+    for customer_id in customers_on_plan(company=company):
+        holds[customer_id] = str(_("an instalment plan is active"))
+    for customer in customers.values():
+        if customer.is_vulnerable:
+            holds[customer.pk] = str(_("the customer is protected as vulnerable"))
+    for customer_id in customers_disputing(company=company):
+        holds[customer_id] = str(_("a complaint about the debt is pending"))
+    return holds
+
+
+def _held(work: _Work, case: DunningCase, reason: str) -> bool:
+    """Block or unblock the case by its holds; True when it must not move tonight."""
+    if reason and case.status == CaseStatus.OPEN:
+        case.status, case.hold_reason = CaseStatus.BLOCKED, reason
+        work.changed[case.pk] = case
+        work.event(case, CaseEventKind.BLOCKED, reason)
+        work.counts["blocked"] += 1
+    elif not reason and case.status == CaseStatus.BLOCKED:
+        case.status, case.hold_reason = CaseStatus.OPEN, ""
+        work.changed[case.pk] = case
+        work.event(case, CaseEventKind.UNBLOCKED)
+        work.counts["unblocked"] += 1
+        return True  # a case released tonight takes its next step tomorrow, with the debt looked at afresh
+    return case.status != CaseStatus.OPEN
+
+
+def _close_paid(work: _Work, case: DunningCase) -> None:
+    case.status, case.closed_on, case.close_reason = CaseStatus.CLOSED, work.on_date, str(_("Debt paid"))
+    case.awaiting_approval, case.overdue_at_last_run = False, ZERO
+    work.changed[case.pk] = case
+    work.event(case, CaseEventKind.CLOSED, case.close_reason, amount=ZERO)
+    work.counts["closed"] += 1
+    for order in GridOrder.objects.filter(case=case, kind=OrderKind.DISCONNECTION).exclude(
+        status=OrderStatus.CANCELLED
+    ):
+        work.orders.append(
+            GridOrder(
+                company=work.company,
+                case=case,
+                supply_point_id=order.supply_point_id,
+                kind=OrderKind.RECONNECTION,
+                ordered_on=work.on_date,
+            )
+        )
+
+
+def _next_step(case: DunningCase, steps: list[DunningStep]) -> DunningStep | None:
+    position = case.step.position if case.step_id and case.step else -1
+    return next((s for s in steps if s.position > position), None)
+
+
+def _triggers_hold(
+    work: _Work, case: DunningCase, step: DunningStep, amount: Decimal, oldest_due: date
+) -> bool:
+    if amount < step.minimum_amount:
+        return False
+    if step.days_after_due is not None and (work.on_date - oldest_due).days < step.days_after_due:
+        return False
+    if case.step_on is not None:
+        if case.step_on >= work.on_date:
+            return False  # one step a night
+        if (
+            step.days_after_previous is not None
+            and (work.on_date - case.step_on).days < step.days_after_previous
+        ):
+            return False
+    if step.action == DunningActionKind.DISCONNECTION_ORDER:
+        notice = (
+            Notice.objects.filter(case=case, kind=NoticeKind.DISCONNECTION_NOTICE)
+            .order_by("-created_on")
+            .first()
+        )
+        if notice is None or notice.deadline is None or notice.deadline >= work.on_date:
+            return False  # the law's 14 days after a written notice have not passed
+    return True
+
+
+def _advance(
+    work: _Work, case: DunningCase, steps: list[DunningStep], amount: Decimal, oldest_due: date
+) -> None:
+    step = _next_step(case, steps)
+    if step is None or not _triggers_hold(work, case, step, amount, oldest_due):
+        return
+    if step.requires_approval:
+        case.awaiting_approval = True
+        work.changed[case.pk] = case
+        work.event(case, CaseEventKind.APPROVAL_NEEDED, step.name, step=step, amount=amount)
+        work.counts["awaiting"] += 1
+        return
+    step_take(work=work, case=case, step=step, amount=amount, oldest_due=oldest_due)
+
+
+def step_take(
+    *, work: _Work, case: DunningCase, step: DunningStep, amount: Decimal, oldest_due: date
+) -> None:
+    """Take a step: its notice, fee or order are added to the work written at the end."""
+    case.step, case.step_on, case.awaiting_approval = step, work.on_date, False
+    work.changed[case.pk] = case
+    work.event(case, CaseEventKind.STEP, step.name, step=step, amount=amount)
+    work.counts["steps"] += 1
+    kind = NOTICE_OF.get(step.action)
+    if kind is not None:
+        channel = channel_for(customer=case.customer, wanted=step.channel)
+        if kind == NoticeKind.DISCONNECTION_NOTICE:
+            channel = "letter"  # the law asks for a written notice
+        notice = notice_write(
+            company=work.company,
+            customer=case.customer,
+            kind=kind,
+            channel=channel,
+            amount=amount,
+            due=oldest_due,
+            on_date=work.on_date,
+        )
+        notice.case = case
+        work.notices.append(notice)
+    if step.fee > 0:
+        work.fees.append((case, step))
+    if step.action == DunningActionKind.DISCONNECTION_ORDER:
+        for point_id in SupplyPoint.objects.filter(customer_id=case.customer_id).values_list("pk", flat=True):
+            work.orders.append(
+                GridOrder(
+                    company=work.company,
+                    case=case,
+                    supply_point_id=point_id,
+                    kind=OrderKind.DISCONNECTION,
+                    ordered_on=work.on_date,
+                )
+            )
+
+
+def _reminders_before_due(work: _Work, policies: list[DunningPolicy]) -> None:
+    """A reminder a few days before a debt falls due, once per debt, by the policy of its customer."""
+    reach = max((p.reminder_days_before_due or 0 for p in policies), default=0)
+    if not reach:
+        return
+    upcoming = list(
+        LedgerEntry.objects.filter(
+            company=work.company,
+            amount__gt=0,
+            due_date__gt=work.on_date,
+            due_date__lte=work.on_date + timedelta(days=reach),
+            kind__in=[LedgerEntryKind.INVOICE, LedgerEntryKind.NOTE, LedgerEntryKind.INTEREST],
+        )
+        .exclude(notices__kind=NoticeKind.DUE_SOON)
+        .select_related("customer", "customer__address", "customer__correspondence_address")
+    )
+    if not upcoming:
+        return
+    paid = _settled(upcoming)
+    for entry in upcoming:
+        left = entry.amount - paid.get(entry.pk, ZERO)
+        if left <= 0:
+            continue
+        policy = policy_for(policies, entry.customer.kind, entry.customer.segment)
+        assert entry.due_date is not None
+        if policy is None or not policy.reminder_days_before_due:
+            continue
+        if (entry.due_date - work.on_date).days > policy.reminder_days_before_due:
+            continue
+        notice = notice_write(
+            company=work.company,
+            customer=entry.customer,
+            kind=NoticeKind.DUE_SOON,
+            channel=channel_for(customer=entry.customer, wanted=policy.reminder_channel),
+            amount=left,
+            due=entry.due_date,
+            on_date=work.on_date,
+            items=[
+                {
+                    "document_number": entry.document_number,
+                    "due_date": entry.due_date.isoformat(),
+                    "amount": str(entry.amount),
+                    "open_amount": str(left),
+                }
+            ],
+        )
+        notice.entry = entry
+        work.notices.append(notice)
+        work.counts["due_soon"] += 1
+
+
+def _settled(entries: list[LedgerEntry]) -> dict[int, Decimal]:
+    return dict(
+        Allocation.objects.filter(debit_id__in=[e.pk for e in entries])
+        .values("debit_id")
+        .annotate(s=Sum("amount"))
+        .values_list("debit_id", "s")
+    )
+
+
+def _notice_items(work: _Work) -> None:
+    """Fill the letters of the night's notices with the debts they are about, read in bulk."""
+    wanted = sorted({n.customer_id for n in work.notices if n.entry_id is None})
+    debts: dict[int, list[dict]] = defaultdict(list)
+    for start in range(0, len(wanted), CHUNK):
+        rows = (
+            LedgerEntry.objects.filter(
+                customer_id__in=wanted[start : start + CHUNK], amount__gt=0, due_date__lt=work.on_date
+            )
+            .annotate(paid=Sum("allocations_received__amount"))
+            .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount")))
+            .order_by("due_date", "pk")
+            .values_list("customer_id", "document_number", "posted_on", "due_date", "amount", "paid")
+        )
+        for customer_id, number, posted_on, due_date, amount, paid in rows:
+            debts[customer_id].append(
+                {
+                    "document_number": number,
+                    "issued_on": posted_on.isoformat(),
+                    "due_date": due_date.isoformat(),
+                    "amount": str(amount),
+                    "open_amount": str(amount - (paid or ZERO)),
+                    "days_late": (work.on_date - due_date).days,
+                }
+            )
+    for notice in work.notices:
+        if notice.entry_id is None:
+            items = debts.get(notice.customer_id, [])
+            total = sum((Decimal(i["open_amount"]) for i in items), ZERO)
+            notice.letter = {**notice.letter, "items": items, "totals": {"amount": str(total)}}
+
+
+def _write(work: _Work) -> None:
+    _notice_items(work)
+    if work.fees:
+        _fees_post(work)
+    rows_insert(model=DunningEvent, objects=work.events)
+    rows_insert(model=Notice, objects=work.notices)
+    rows_insert(model=GridOrder, objects=work.orders)
+    if work.orders:
+        from kilowatt.collections.grid import grid_orders_send
+
+        grid_orders_send(orders=work.orders)
+    DunningCase.objects.bulk_update(
+        list(work.changed.values()),
+        [
+            "status",
+            "step",
+            "step_on",
+            "awaiting_approval",
+            "closed_on",
+            "close_reason",
+            "hold_reason",
+            "overdue_at_last_run",
+        ],
+        batch_size=2000,
+    )
+
+
+def _fees_post(work: _Work) -> None:
+    numbers = number_series_take(
+        company=work.company, document_type="dunning_fee", year=work.on_date.year, count=len(work.fees)
+    )
+    postings = []
+    for (case, step), number in zip(work.fees, numbers, strict=True):
+        posting = Posting(
+            customer_id=case.customer_id,
+            kind=LedgerEntryKind.FEE,
+            document_type="dunning_step",
+            document_id=_fee_document_id(case, step),
+            document_number=number,
+            amount=step.fee,
+            posted_on=work.on_date,
+            due_date=work.on_date + timedelta(days=14),
+        )
+        postings.append(posting)
+    ledger_post_many(company=work.company, postings=postings, now=work.now)
+    credits_allocate(customer_ids=[case.customer_id for case, _step in work.fees], now=work.now)
+
+
+def _fee_document_id(case: DunningCase, step: DunningStep) -> int:
+    """One fee per case and step: the ledger refuses a second posting of the same document."""
+    return case.pk * 1000 + step.position

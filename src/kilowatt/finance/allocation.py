@@ -1,0 +1,216 @@
+"""Settling debts with credits: allocations, oldest due first (or the invoice a payment names first).
+
+Allocations are rows of their own, so the ledger is never edited: an entry's open amount is its amount
+less what was allocated to (or from) it. The customers concerned are locked first, in id order, so two
+payments for the same customer arriving at once never use the same open debt twice, and two batches
+never deadlock. When a debt is settled after its due date, the interest it bears is recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import F, Q, Sum
+
+from kilowatt.core.bulk import rows_insert
+from kilowatt.core.money import ZERO
+from kilowatt.finance.models import (
+    Allocation,
+    AllocationOrder,
+    FinancePolicy,
+    LedgerEntry,
+    LedgerEntryKind,
+)
+from kilowatt.parties.models import Customer
+
+CHUNK = 2000
+
+# Debts that bear late-payment interest: interest is never charged on interest, fees or refunds.
+INTEREST_BEARING = frozenset({LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION, LedgerEntryKind.NOTE})
+
+
+@dataclass
+class OpenItem:
+    entry_id: int
+    customer_id: int
+    kind: str
+    document_number: str
+    amount: Decimal  # signed, as in the ledger
+    posted_on: date
+    due_date: date | None
+    open: Decimal  # always positive: what is left to settle
+    allocated: list[tuple[int, Decimal]] = field(default_factory=list)
+
+
+def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
+    """Every entry of these customers not yet fully settled, debits and credits, per customer."""
+    items: dict[int, list[OpenItem]] = defaultdict(list)
+    for start in range(0, len(customer_ids), CHUNK):
+        chunk = customer_ids[start : start + CHUNK]
+        debits = (
+            LedgerEntry.objects.filter(customer_id__in=chunk, amount__gt=0)
+            .annotate(settled=Sum("allocations_received__amount"))
+            .filter(Q(settled__isnull=True) | Q(settled__lt=F("amount")))
+        )
+        credits = (
+            LedgerEntry.objects.filter(customer_id__in=chunk, amount__lt=0)
+            .annotate(settled=Sum("allocations_made__amount"))
+            .filter(Q(settled__isnull=True) | Q(settled__lt=-F("amount")))
+        )
+        for query in (debits, credits):
+            for row in query.values_list(
+                "pk", "customer_id", "kind", "document_number", "amount", "posted_on", "due_date", "settled"
+            ):
+                pk, customer_id, kind, number, amount, posted_on, due_date, settled = row
+                items[customer_id].append(
+                    OpenItem(
+                        pk,
+                        customer_id,
+                        kind,
+                        number,
+                        amount,
+                        posted_on,
+                        due_date,
+                        abs(amount) - (settled or ZERO),
+                    )
+                )
+    return items
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """An allocation made, with what interest needs to know about it."""
+
+    allocation: Allocation
+    customer_id: int
+    debit_kind: str
+    debit_amount: Decimal
+    debit_due: date | None
+    credit_posted_on: date
+
+
+def _debit_order(item: OpenItem) -> tuple:
+    return (item.due_date or item.posted_on, item.posted_on, item.entry_id)
+
+
+def _settle(
+    company_id: int, items: list[OpenItem], named: Mapping[int, Iterable[str]], now: datetime
+) -> list[Settlement]:
+    credits = sorted((i for i in items if i.amount < 0), key=lambda i: (i.posted_on, i.entry_id))
+    debits = sorted((i for i in items if i.amount > 0), key=_debit_order)
+    made: list[Settlement] = []
+    for credit in credits:
+        names = set(named.get(credit.entry_id, ()))
+        ordered = [d for d in debits if d.document_number in names] + [
+            d for d in debits if d.document_number not in names
+        ]
+        for debit in ordered:
+            if credit.open == 0:
+                break
+            if debit.open == 0:
+                continue
+            amount = min(credit.open, debit.open)
+            credit.open -= amount
+            debit.open -= amount
+            allocation = Allocation(
+                company_id=company_id,
+                credit_id=credit.entry_id,
+                debit_id=debit.entry_id,
+                amount=amount,
+                created_at=now,
+            )
+            made.append(
+                Settlement(
+                    allocation, debit.customer_id, debit.kind, debit.amount, debit.due_date, credit.posted_on
+                )
+            )
+    return made
+
+
+def ledger_allocate_many(
+    *, company_id: int, customer_ids: Iterable[int], now: datetime, named: Mapping[int, Iterable[str]] = {}
+) -> list[Settlement]:
+    """Allocate the open credits of these customers to their open debits, inside the caller's transaction.
+
+    ``named`` maps a credit (a payment's ledger entry) to document numbers its title named: with the
+    company's "named first" order those debts are settled first. Returns the allocations made (already
+    stored), so the caller can charge interest on late ones.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return []
+    for start in range(0, len(ids), CHUNK):
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=ids[start : start + CHUNK])
+            .order_by("pk")
+            .values_list("pk")
+        )
+    policy = FinancePolicy.objects.filter(company_id=company_id).first()
+    if policy is None or policy.allocation_order != AllocationOrder.NAMED_FIRST:
+        named = {}
+    made: list[Settlement] = []
+    for items in open_items_of(customer_ids=ids).values():
+        made.extend(_settle(company_id, items, named, now))
+    rows_insert(model=Allocation, objects=[s.allocation for s in made])
+    if made:
+        from kilowatt.finance.interest import interest_charges_record
+
+        interest_charges_record(company_id=company_id, settlements=made, now=now)
+    return made
+
+
+def ledger_allocate(*, customer: Customer, now: datetime, named: Mapping[int, Iterable[str]] = {}) -> int:
+    """Allocate one customer's open credits (see ``ledger_allocate_many``); returns allocations made."""
+    return len(
+        ledger_allocate_many(company_id=customer.company_id, customer_ids=[customer.pk], now=now, named=named)
+    )
+
+
+def credits_allocate(*, customer_ids: list[int], now: datetime) -> int:
+    """After new debts are posted: customers among these who hold unallocated credit have it settle them."""
+    holding: set[int] = set()
+    company_ids: dict[int, int] = {}
+    for start in range(0, len(customer_ids), CHUNK):
+        rows = (
+            LedgerEntry.objects.filter(customer_id__in=customer_ids[start : start + CHUNK], amount__lt=0)
+            .annotate(used=Sum("allocations_made__amount"))
+            .filter(Q(used__isnull=True) | Q(used__lt=-F("amount")))
+            .values_list("customer_id", "company_id")
+            .distinct()
+        )
+        for customer_id, company_id in rows:
+            holding.add(customer_id)
+            company_ids[customer_id] = company_id
+    by_company: dict[int, list[int]] = defaultdict(list)
+    for customer_id in holding:
+        by_company[company_ids[customer_id]].append(customer_id)
+    return sum(
+        len(ledger_allocate_many(company_id=company_id, customer_ids=ids, now=now))
+        for company_id, ids in by_company.items()
+    )
+
+
+def allocations_undo(*, entry: LedgerEntry, now: datetime) -> list[Allocation]:
+    """Undo every standing allocation of an entry with negative allocations (a returned payment, a reversed
+    fee): what they settled is open again. Returns the undoing rows."""
+    standing = Allocation.objects.filter(
+        Q(credit=entry) | Q(debit=entry), amount__gt=0, reversed_by__isnull=True
+    )
+    undo = [
+        Allocation(
+            company_id=a.company_id,
+            credit_id=a.credit_id,
+            debit_id=a.debit_id,
+            amount=-a.amount,
+            reverses=a,
+            created_at=now,
+        )
+        for a in standing
+    ]
+    rows_insert(model=Allocation, objects=undo)
+    return undo
