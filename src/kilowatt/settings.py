@@ -1,5 +1,6 @@
 """Django settings, read from the environment (see docs/operations.md)."""
 
+import json
 import os
 from pathlib import Path
 
@@ -150,7 +151,18 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "kilowatt.outbox.dispatch", "schedule": 30.0},
     # Every night at 01:30: create or resume each company's run of the month that ended.
     "billing-nightly": {"task": "kilowatt.billing.nightly", "schedule": crontab(hour=1, minute=30)},
+    # 03:00, after billing: reminders, dunning steps and their notices.
+    "collections-nightly": {"task": "kilowatt.collections.nightly", "schedule": crontab(hour=3, minute=0)},
+    "statements-fetch": {"task": "kilowatt.finance.statements_fetch", "schedule": crontab(minute="*/15")},
+    "interest-monthly": {"task": "kilowatt.finance.interest_monthly", "schedule": crontab(hour=2, minute=30)},
 }
+
+# Payments and collections adapters (see docs/finance.md and docs/collections.md).
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "fake")  # fake | przelewy24 (P24_* variables)
+SITE_URL = os.environ.get("SITE_URL", "")  # public address of this site, for the gateway's return links
+# {"company code": [{"kind": "folder", "inbox": ..., "archive": ...} | {"kind": "sftp", ...}]}
+STATEMENT_SOURCES = json.loads(os.environ.get("STATEMENT_SOURCES", "{}"))
+DSO_ORDERS_BACKEND = os.environ.get("DSO_ORDERS_BACKEND", "fake")
 
 LOGGING = {
     "version": 1,

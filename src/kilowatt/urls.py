@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kilowatt.interfaces.api.app import api
+from kilowatt.interfaces.gateway_fake import fake_gateway_page
 from kilowatt.interfaces.health import healthz
 
 urlpatterns = [
@@ -9,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("fake-gateway/<str:token>", fake_gateway_page, name="fake_gateway"),
     path("", include("kilowatt.interfaces.backoffice.urls")),
 ]

@@ -234,3 +234,14 @@ def test_unknown_file_is_refused_on_line_1():
     with pytest.raises(StatementInvalid, match="notes.txt") as error:
         parse(b"hello\nworld\n", "notes.txt")
     assert error.value.line == 1
+
+
+def test_a_title_cut_at_27_characters_is_joined_back_as_the_payer_wrote_it():
+    content = (
+        ":20:ST1\r\n:25:/PL61109010140000071219812874\r\n:28C:1/1\r\n:60F:C260301PLN0,00\r\n"
+        ":61:2603020302CN685,52S051NONREF//REF1\r\n"
+        ":86:051~00VV01Przelew~20Zapłata faktury FV/001110/2~21026 i odsetek~22za marzec\r\n"
+        ":62F:C260302PLN685,52\r\n-\r\n"
+    ).encode("cp1250")
+    (entry,) = statement_parse(content=content, file_name="cut.sta").entries
+    assert entry.title == "Zapłata faktury FV/001110/2026 i odsetek za marzec"

@@ -86,9 +86,11 @@ def instalment_plan_create(
 
 def plan_progress(*, plan: InstalmentPlan, on_date: date) -> list[tuple[Instalment, Decimal, bool]]:
     """Each instalment with what of it is paid and whether it is late on ``on_date``."""
-    paid = _paid(list(plan.entries.values_list("pk", flat=True))) - plan.paid_before
+    paid = (
+        Allocation.objects.filter(debit__instalment_plans=plan).aggregate(s=Sum("amount"))["s"] or ZERO
+    ) - plan.paid_before
     rows = []
-    for instalment in plan.instalments.order_by("number"):
+    for instalment in sorted(plan.instalments.all(), key=lambda i: i.number):
         covered = min(max(paid, ZERO), instalment.amount)
         paid -= instalment.amount
         rows.append((instalment, covered, covered < instalment.amount and instalment.due_date < on_date))

@@ -34,7 +34,8 @@ def overdue_by_customer(*, company: Company, on_date: date) -> dict[int, tuple[D
         LEFT JOIN (
             SELECT debit_id, SUM(amount) AS paid FROM {allocations} WHERE company_id = %s GROUP BY debit_id
         ) a ON a.debit_id = e.id
-        WHERE e.company_id = %s AND e.amount > 0 AND e.due_date < %s AND e.amount > COALESCE(a.paid, 0)
+        WHERE e.company_id = %s AND e.amount > 0 AND e.due_date < %s
+          AND e.amount - COALESCE(a.paid, 0) >= 0.005
         GROUP BY e.customer_id
     """  # noqa: S608 - table names come from the models, values are parameters
     with connection.cursor() as cursor:

@@ -47,7 +47,7 @@ from kilowatt.collections.notices import channel_for, notice_write
 from kilowatt.collections.queries import customers_disputing, customers_on_plan, overdue_by_customer
 from kilowatt.core.bulk import rows_insert
 from kilowatt.core.models import Company
-from kilowatt.core.money import ZERO
+from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.core.numbering import number_series_take
 from kilowatt.finance.allocation import credits_allocate
 from kilowatt.finance.models import Allocation, LedgerEntry, LedgerEntryKind
@@ -342,7 +342,7 @@ def _reminders_before_due(work: _Work, policies: list[DunningPolicy]) -> None:
         return
     paid = _settled(upcoming)
     for entry in upcoming:
-        left = entry.amount - paid.get(entry.pk, ZERO)
+        left = money_round(entry.amount - paid.get(entry.pk, ZERO))
         if left <= 0:
             continue
         policy = policy_for(policies, entry.customer.kind, entry.customer.segment)
@@ -392,7 +392,7 @@ def _notice_items(work: _Work) -> None:
                 customer_id__in=wanted[start : start + CHUNK], amount__gt=0, due_date__lt=work.on_date
             )
             .annotate(paid=Sum("allocations_received__amount"))
-            .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount")))
+            .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount") - HALF_GROSZ))
             .order_by("due_date", "pk")
             .values_list("customer_id", "document_number", "posted_on", "due_date", "amount", "paid")
         )
@@ -403,7 +403,7 @@ def _notice_items(work: _Work) -> None:
                     "issued_on": posted_on.isoformat(),
                     "due_date": due_date.isoformat(),
                     "amount": str(amount),
-                    "open_amount": str(amount - (paid or ZERO)),
+                    "open_amount": str(money_round(amount - (paid or ZERO))),
                     "days_late": (work.on_date - due_date).days,
                 }
             )

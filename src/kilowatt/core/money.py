@@ -10,6 +10,9 @@ GROSZ = Decimal("0.01")
 UNIT_PRICE_QUANTUM = Decimal("0.000001")
 ENERGY_QUANTUM = Decimal("0.001")
 ZERO = Decimal("0.00")
+# Less than a grosz: sums of amounts on SQLite come back as floats, so "still open" means "open by at
+# least half a grosz" (exact on PostgreSQL, where the difference is whole grosze anyway).
+HALF_GROSZ = Decimal("0.005")
 
 
 def _as_decimal(value: Decimal | int | str) -> Decimal:

@@ -16,6 +16,9 @@ VIEW_BILLING = "billing.view"
 RUN_BILLING = "billing.run"
 ENTER_READS = "metering.reads.enter"
 RECORD_PAYMENTS = "payments.record"
+APPROVE_PAYMENTS = "payments.approve"  # refunds and write-offs: approved by someone other than who asked
+VIEW_COLLECTIONS = "collections.view"
+WORK_COLLECTIONS = "collections.work"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -32,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             RUN_BILLING,
             ENTER_READS,
             RECORD_PAYMENTS,
+            APPROVE_PAYMENTS,
+            VIEW_COLLECTIONS,
+            WORK_COLLECTIONS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -43,15 +49,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_CONTRACTS,
             VIEW_BILLING,
             ENTER_READS,
+            VIEW_COLLECTIONS,
         }
     ),
     Role.SALES_MANAGER: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS}),
     Role.BILLING: frozenset(
         {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
     ),
-    Role.FINANCE: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS}),
-    Role.COLLECTIONS: frozenset({VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING}),
-    Role.CALL_CENTRE: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING, ENTER_READS}),
+    Role.FINANCE: frozenset(
+        {VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS, APPROVE_PAYMENTS, VIEW_COLLECTIONS}
+    ),
+    Role.COLLECTIONS: frozenset(
+        {VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS, VIEW_COLLECTIONS, WORK_COLLECTIONS}
+    ),
+    Role.CALL_CENTRE: frozenset(
+        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING, ENTER_READS, VIEW_COLLECTIONS}
+    ),
 }
 
 # Scopes an API token may carry; each maps to the permissions it grants.
@@ -60,6 +73,8 @@ TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "write": frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, MANAGE_CONTRACTS}),
     "billing": frozenset({VIEW_BILLING}),
     "billing-run": frozenset({VIEW_BILLING, RUN_BILLING}),
+    "collections": frozenset({VIEW_BILLING, VIEW_COLLECTIONS}),
+    "payments": frozenset({VIEW_BILLING, RECORD_PAYMENTS}),
 }
 
 

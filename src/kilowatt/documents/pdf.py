@@ -15,17 +15,17 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+# WeasyPrint logs seven INFO lines per document (and some while importing) on this logger; keep them
+# out of the logs unless the deployment configured the logger itself. Set before weasyprint is imported.
+for _noisy in ("weasyprint.progress", "fontTools"):  # fontTools reports each font it subsets at INFO
+    if logging.getLogger(_noisy).level == logging.NOTSET:
+        logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+import weasyprint  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: E402
 
 LOCAL_PROTOCOLS = frozenset({"file", "data"})
-
-# WeasyPrint logs seven INFO lines per document on this logger; keep them out of the logs unless
-# the deployment configured the logger itself.
-_progress = logging.getLogger("weasyprint.progress")
-if _progress.level == logging.NOTSET:
-    _progress.setLevel(logging.WARNING)
 
 
 class RemoteResourceRefused(RuntimeError):

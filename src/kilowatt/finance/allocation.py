@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 
 from kilowatt.core.bulk import rows_insert
-from kilowatt.core.money import ZERO
+from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import (
     Allocation,
     AllocationOrder,
@@ -54,12 +54,12 @@ def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
         debits = (
             LedgerEntry.objects.filter(customer_id__in=chunk, amount__gt=0)
             .annotate(settled=Sum("allocations_received__amount"))
-            .filter(Q(settled__isnull=True) | Q(settled__lt=F("amount")))
+            .filter(Q(settled__isnull=True) | Q(settled__lt=F("amount") - HALF_GROSZ))
         )
         credits = (
             LedgerEntry.objects.filter(customer_id__in=chunk, amount__lt=0)
             .annotate(settled=Sum("allocations_made__amount"))
-            .filter(Q(settled__isnull=True) | Q(settled__lt=-F("amount")))
+            .filter(Q(settled__isnull=True) | Q(settled__lt=-F("amount") - HALF_GROSZ))
         )
         for query in (debits, credits):
             for row in query.values_list(
@@ -75,7 +75,7 @@ def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
                         amount,
                         posted_on,
                         due_date,
-                        abs(amount) - (settled or ZERO),
+                        money_round(abs(amount) - (settled or ZERO)),
                     )
                 )
     return items
@@ -179,7 +179,7 @@ def credits_allocate(*, customer_ids: list[int], now: datetime) -> int:
         rows = (
             LedgerEntry.objects.filter(customer_id__in=customer_ids[start : start + CHUNK], amount__lt=0)
             .annotate(used=Sum("allocations_made__amount"))
-            .filter(Q(used__isnull=True) | Q(used__lt=-F("amount")))
+            .filter(Q(used__isnull=True) | Q(used__lt=-F("amount") - HALF_GROSZ))
             .values_list("customer_id", "company_id")
             .distinct()
         )

@@ -37,7 +37,8 @@ from kilowatt.parties.models import Customer, CustomerKind
 
 DAYS_IN_YEAR = Decimal(365)
 NOTE_PAYMENT_DAYS = 14
-# Flat recovery compensation in commercial transactions (EUR by the debt's amount in PLN).
+# Flat recovery compensation in commercial transactions (EUR by the debt's amount in PLN): 40 EUR up to and
+# including 5,000 PLN, 70 EUR above that and below 50,000 PLN, 100 EUR from 50,000 PLN.
 COMPENSATION_BANDS_EUR = ((Decimal("5000"), Decimal(40)), (Decimal("50000"), Decimal(70)))
 COMPENSATION_TOP_EUR = Decimal(100)
 
@@ -84,7 +85,8 @@ def interest_for(*, principal: Decimal, due_date: date, paid_on: date, table: Ra
 
 
 def recovery_compensation(*, debt: Decimal, eur_rate: Decimal) -> Decimal:
-    euros = next((eur for limit, eur in COMPENSATION_BANDS_EUR if debt < limit), COMPENSATION_TOP_EUR)
+    (first_limit, first), (top_limit, middle) = COMPENSATION_BANDS_EUR
+    euros = first if debt <= first_limit else middle if debt < top_limit else COMPENSATION_TOP_EUR
     return money_round(euros * eur_rate)
 
 
@@ -96,6 +98,12 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
         for s in settlements
         if s.debit_kind in INTEREST_BEARING and s.debit_due is not None and s.credit_posted_on > s.debit_due
     ]
+    charged = set(
+        InterestCharge.objects.filter(allocation_id__in=[s.allocation.pk for s in late]).values_list(
+            "allocation_id", flat=True
+        )
+    )
+    late = [s for s in late if s.allocation.pk not in charged]  # computing again charges nothing more
     if not late:
         return 0
     policy = FinancePolicy.objects.filter(company_id=company_id).first() or FinancePolicy(
@@ -107,9 +115,9 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
     tables = rate_tables(country=company.country or "PL")
     kinds = dict(Customer.objects.filter(pk__in={s.customer_id for s in late}).values_list("pk", "kind"))
     compensated = set(
-        InterestCharge.objects.filter(
-            debit_id__in={s.allocation.debit_id for s in late}, compensation__gt=0
-        ).values_list("debit_id", flat=True)
+        InterestCharge.objects.filter(debit_id__in={s.allocation.debit_id for s in late}, compensation__gt=0)
+        .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
+        .values_list("debit_id", flat=True)
     )
     charges = []
     for settlement in late:
@@ -163,7 +171,11 @@ def interest_notes_issue(
     minimum (a recovery compensation is always charged). Post the notes to the ledger. Must run in the
     caller's transaction (numbers are gap-free)."""
     policy = FinancePolicy.objects.filter(company=company).first() or FinancePolicy(company=company)
-    waiting = InterestCharge.objects.filter(company=company, note__isnull=True)
+    # A charge whose payment was undone (returned by the bank) is not charged: the debt is open again and
+    # bears interest up to the payment that settles it.
+    waiting = InterestCharge.objects.filter(
+        company=company, note__isnull=True, allocation__reversed_by__isnull=True
+    )
     if customer_ids is not None:
         waiting = waiting.filter(customer_id__in=customer_ids)
     totals = (

@@ -205,6 +205,8 @@ def credit_transfer(
     a credit on the target, both pointing at one adjustment."""
     if source.company_id != target.company_id or source.pk == target.pk:
         raise ValidationFailed.single("target", _("Choose another account of the same company."))
+    if not reason.strip():
+        raise ValidationFailed.single("reason", _("Say why the credit is transferred."))
     for customer_id in sorted((source.pk, target.pk)):
         Customer.objects.select_for_update().filter(pk=customer_id).first()
     balance = LedgerEntry.objects.filter(customer=source).aggregate(s=Sum("amount"))["s"] or ZERO

@@ -151,6 +151,7 @@ def statement_import(
         parsed = statement_parse(content=content, file_name=file_name)
     except StatementInvalid as invalid:
         raise ValidationFailed.single("file", str(invalid)) from None
+    _statement_account_check(company=company, file_name=file_name, content=content, account=parsed.account)
     statement = BankStatement.objects.create(
         company=company,
         file_name=file_name[:255],
@@ -192,6 +193,32 @@ def statement_import(
         len(records) - len(matched) - outgoing,
         len(parsed.entries) - len(fresh),
         outgoing,
+    )
+
+
+def _bank_code(account: str) -> str | None:
+    """The 8-digit bank code of an IBAN (after its country and check digits) or an NRB (after its check
+    digits); None when the account has neither shape."""
+    compact = re.sub(r"\s", "", account).upper()
+    if re.match(r"[A-Z]{2}\d{10}", compact):
+        return compact[4 : 4 + BANK_CODE_DIGITS]
+    if re.fullmatch(r"\d{26}", compact):
+        return compact[2 : 2 + BANK_CODE_DIGITS]
+    return None
+
+
+def _statement_account_check(*, company: Company, file_name: str, content: bytes, account: str) -> None:
+    """Refuse a statement of an account at another bank than the company's (a file meant for someone else)."""
+    own = company.bank_account_prefix[:BANK_CODE_DIGITS]
+    found = _bank_code(account) if account else None
+    if len(own) < BANK_CODE_DIGITS or found is None or found == own:
+        return
+    text = content.decode("utf-8", errors="replace").splitlines()
+    line = next((n for n, raw in enumerate(text, start=1) if account in re.sub(r"\s", "", raw)), 1)
+    raise ValidationFailed.single(
+        "file",
+        _("%(file)s, line %(line)d: the statement is of account %(account)s, not an account of this company")
+        % {"file": file_name, "line": line, "account": account},
     )
 
 

@@ -121,6 +121,21 @@ def _join(parts: list[str]) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
+MT940_LINE = 27
+
+
+def _title_join(parts: list[str]) -> str:
+    """The title from its ~20–~25 lines: a full 27-character line was cut by the bank mid-text and
+    continues on the next line as is; a shorter one ended where the payer ended it."""
+    title = ""
+    for part in parts:
+        if not part:
+            continue
+        full = len(part) >= MT940_LINE
+        title += part if full else part.strip() + " "
+    return " ".join(title.split())
+
+
 def _mpp_vat(*, title: str) -> Decimal | None:
     match = _MPP_VAT.match(title)
     if not match:
@@ -268,7 +283,7 @@ def _mt940_entry(*, ids: list[str], line61, details: str, currency: str, index: 
     parts, sub = re.split(r"[~^](\d{2})", details), {}  # parts[0]: the bank's transaction code, if any
     for code, text in zip(parts[1::2], parts[2::2], strict=True):
         sub.setdefault(code, []).append(text)
-    title = _join([v for code in _TITLE for v in sub.get(code, [])]) if sub else details.strip()
+    title = _title_join([v for code in _TITLE for v in sub.get(code, [])]) if sub else details.strip()
     found = {code: _compact("".join(sub.get(code, []))) for code in ("30", "31", "38", _VIRTUAL_ACCOUNT)}
     candidates = (found["38"], found["31"], found["30"] + found["31"])
     other = next((c for c in candidates if re.fullmatch(r"[A-Z]{2}\w{13,32}|\d{26}", c)), "")

@@ -8,7 +8,8 @@ class InterfacesConfig(AppConfig):
     verbose_name = _("Interfaces")
 
     def ready(self) -> None:
-        from kilowatt.interfaces.backoffice import billing_panels, customer_panels
+        from kilowatt.interfaces.backoffice import billing_panels, collections_panels, customer_panels
 
         customer_panels.register()
         billing_panels.register()
+        collections_panels.register()

@@ -15,11 +15,17 @@ from kilowatt.billing.queries import (
     invoices_of_company,
 )
 from kilowatt.billing.runs import billing_run_totals
+from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import NotFound, ValidationFailed
 from kilowatt.core.permissions import RUN_BILLING, VIEW_BILLING
 from kilowatt.documents.invoices import invoice_pdf_render
 from kilowatt.finance.accounts import virtual_account_for
-from kilowatt.finance.queries import customer_balance
+from kilowatt.finance.queries import (
+    customer_ageing,
+    customer_balance,
+    customer_credit_open,
+    customer_open_debts,
+)
 from kilowatt.interfaces.api.common import Page, paginate, require
 from kilowatt.interfaces.cli.billing import billing_runs_start_for_month, dispatcher
 from kilowatt.parties.queries import customer_of_company
@@ -65,11 +71,30 @@ class InvoiceFilters(Schema):
     page_size: int = 50
 
 
+class OpenItemOut(Schema):
+    document_number: str
+    kind: str
+    posted_on: date
+    due_date: date | None
+    amount: Decimal
+    open: Decimal
+    days_late: int
+
+
+class AgeingOut(Schema):
+    bucket: str
+    amount: Decimal
+
+
 class BalanceOut(Schema):
     customer_id: int
     balance: Decimal
+    overdue: Decimal
+    credit: Decimal
     currency: str = "PLN"
     bank_account: str
+    ageing: list[AgeingOut]
+    open_items: list[OpenItemOut]
 
 
 class RunIn(Schema):
@@ -134,16 +159,40 @@ def invoice_pdf(request: HttpRequest, invoice_id: int):
     return response
 
 
-@router.get("/customers/{customer_id}/balance", response=BalanceOut, summary="A customer's ledger balance")
+@router.get(
+    "/customers/{customer_id}/balance",
+    response=BalanceOut,
+    summary="A customer's ledger balance, overdue amount, ageing and open items",
+)
 def read_balance(request: HttpRequest, customer_id: int):
     require(request, VIEW_BILLING)
     customer = customer_of_company(company=request.actor.company, customer_id=customer_id)
     if customer is None:
         raise NotFound("Customer not found.")
+    today = system_clock.today()
+    debts = customer_open_debts(customer=customer, on_date=today)
     return {
         "customer_id": customer.pk,
         "balance": customer_balance(customer=customer),
+        "overdue": sum((d.open for d in debts if d.days_late > 0), Decimal("0.00")),
+        "credit": customer_credit_open(customer=customer),
         "bank_account": virtual_account_for(company=request.actor.company, customer_id=customer.pk),
+        "ageing": [
+            {"bucket": bucket, "amount": amount}
+            for bucket, amount in customer_ageing(customer=customer, on_date=today, debts=debts)
+        ],
+        "open_items": [
+            {
+                "document_number": d.entry.document_number,
+                "kind": d.entry.kind,
+                "posted_on": d.entry.posted_on,
+                "due_date": d.entry.due_date,
+                "amount": d.entry.amount,
+                "open": d.open,
+                "days_late": d.days_late,
+            }
+            for d in debts
+        ],
     }
 
 

@@ -1,25 +1,38 @@
-"""Back office page of payments: import a bank statement, work the clearing queue."""
+"""Back office page of payments: import a bank statement, work the clearing queue, reverse a returned
+payment, request, approve and export refunds, issue interest notes."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
-from kilowatt.core.permissions import RECORD_PAYMENTS, VIEW_BILLING
+from kilowatt.core.permissions import APPROVE_PAYMENTS, RECORD_PAYMENTS, VIEW_BILLING
+from kilowatt.finance.interest import interest_notes_issue
+from kilowatt.finance.models import Refund, TransferExport
+from kilowatt.finance.operations import ledger_entry_reverse
 from kilowatt.finance.payments import clearing_assign, statement_import
 from kilowatt.finance.queries import (
     bank_transaction_of_company,
     bank_transactions_recent,
     bank_transactions_waiting,
+    payment_entry_of,
+    refunds_waiting,
+    transfer_exports_recent,
 )
+from kilowatt.finance.refunds import refund_decide, refund_request, refunds_export
 from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.parties.models import Customer
 from kilowatt.parties.queries import customer_by_number
 
 MAX_STATEMENT = 20 * 1024 * 1024
@@ -75,6 +88,9 @@ def payments(request: HttpRequest) -> HttpResponse:
             "queue": bank_transactions_waiting(company=company)[:200],
             "recent": bank_transactions_recent(company=company)[:50],
             "can_record": RECORD_PAYMENTS in request.permissions,
+            "can_approve": APPROVE_PAYMENTS in request.permissions,
+            "refunds": refunds_waiting(company=company)[:100],
+            "exports": transfer_exports_recent(company=company)[:5],
         },
     )
 
@@ -95,4 +111,120 @@ def payment_assign(request: HttpRequest, transaction_id: int) -> HttpResponse:
         messages.error(request, failed.message)
     else:
         messages.success(request, _("Assigned to %(customer)s.") % {"customer": customer.display_name})
+    return redirect("backoffice:payments")
+
+
+def _customer_back(customer_id: int) -> HttpResponse:
+    return redirect(reverse("backoffice:customer", args=[customer_id]) + "#panel-finance")
+
+
+@staff_page(RECORD_PAYMENTS)
+@require_POST
+def payment_return(request: HttpRequest, transaction_id: int) -> HttpResponse:
+    """A payment the bank returned (or posted to the wrong account): its ledger entry is reversed."""
+    record = bank_transaction_of_company(company=request.company, transaction_id=transaction_id)
+    entry = payment_entry_of(transaction_record=record) if record else None
+    if entry is None:
+        raise Http404
+    try:
+        ledger_entry_reverse(
+            entry=entry,
+            reason=request.POST.get("reason", ""),
+            made_by=request.user.get_username(),
+            on_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+    else:
+        messages.success(request, _("The payment was reversed; the debts it paid are open again."))
+    return redirect("backoffice:payments")
+
+
+@staff_page(RECORD_PAYMENTS)
+@require_POST
+def refund_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = Customer.objects.filter(company=request.company, pk=customer_id).first()
+    if customer is None:
+        raise Http404
+    try:
+        refund_request(
+            customer=customer,
+            amount=_amount(request.POST.get("amount", "")),
+            account=request.POST.get("account", ""),
+            reason=request.POST.get("reason", ""),
+            requested_by=request.user.get_username(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+    else:
+        messages.success(request, _("Refund requested: it waits for approval on the payments page."))
+    return _customer_back(customer.pk)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise ValidationFailed.single("amount", _("Enter an amount like 123.45.")) from None
+
+
+@staff_page(APPROVE_PAYMENTS)
+@require_POST
+def refund_decision(request: HttpRequest, refund_id: int) -> HttpResponse:
+    refund = Refund.objects.filter(company=request.company, pk=refund_id).first()
+    if refund is None:
+        raise Http404
+    try:
+        refund_decide(
+            refund=refund,
+            approve=request.POST.get("decision") == "approve",
+            decided_by=request.user.get_username(),
+            on_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+    return redirect("backoffice:payments")
+
+
+@staff_page(APPROVE_PAYMENTS)
+@require_POST
+def refunds_export_view(request: HttpRequest) -> HttpResponse:
+    try:
+        export = refunds_export(
+            company=request.company,
+            file_format=request.POST.get("format", "elixir"),
+            execution_date=system_clock.today(),
+            created_by=request.user.get_username(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+        return redirect("backoffice:payments")
+    if export is None:
+        messages.info(request, _("No approved refund waits for export."))
+        return redirect("backoffice:payments")
+    return redirect("backoffice:transfer_file", export_id=export.pk)
+
+
+@staff_page(APPROVE_PAYMENTS)
+def transfer_file(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = TransferExport.objects.filter(company=request.company, pk=export_id).first()
+    if export is None:
+        raise Http404
+    response = HttpResponse(bytes(export.content), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
+    return response
+
+
+@staff_page(RECORD_PAYMENTS)
+@require_POST
+def interest_notes_new(request: HttpRequest) -> HttpResponse:
+    with transaction.atomic():
+        notes = interest_notes_issue(
+            company=request.company, on_date=system_clock.today(), now=system_clock.now()
+        )
+    messages.success(request, _("Interest notes issued: %(count)s.") % {"count": len(notes)})
     return redirect("backoffice:payments")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import billing, metering, payments, views
+from kilowatt.interfaces.backoffice import billing, collections, metering, payments, views
 
 app_name = "backoffice"
 
@@ -27,6 +27,23 @@ urlpatterns = [
     path("tariffs/", views.tariffs, name="tariffs"),
     path("payments/", payments.payments, name="payments"),
     path("payments/<int:transaction_id>/assign/", payments.payment_assign, name="payment_assign"),
+    path("payments/<int:transaction_id>/return/", payments.payment_return, name="payment_return"),
+    path("payments/refunds/<int:refund_id>/", payments.refund_decision, name="refund_decision"),
+    path("payments/refunds/export/", payments.refunds_export_view, name="refunds_export"),
+    path("payments/transfer-files/<int:export_id>/", payments.transfer_file, name="transfer_file"),
+    path("payments/interest-notes/", payments.interest_notes_new, name="interest_notes_new"),
+    path("customers/<int:customer_id>/refunds/new/", payments.refund_new, name="refund_new"),
+    path("collections/", collections.collections_home, name="collections"),
+    path("collections/cases/<int:case_id>/", collections.case_detail, name="collections_case"),
+    path("collections/cases/<int:case_id>/action/", collections.case_action, name="collections_case_action"),
+    path("collections/print-batches/<int:batch_id>/", collections.print_batch_download, name="print_batch"),
+    path("customers/<int:customer_id>/disputes/new/", collections.dispute_open, name="dispute_open"),
+    path(
+        "customers/<int:customer_id>/disputes/<int:dispute_id>/close/",
+        collections.dispute_close,
+        name="dispute_close",
+    ),
+    path("customers/<int:customer_id>/instalment-plans/new/", collections.plan_new, name="plan_new"),
     path("billing/runs/", billing.runs, name="billing_runs"),
     path("billing/runs/<int:run_id>/", billing.run_detail, name="billing_run"),
     path("billing/runs/<int:run_id>/items/<int:item_id>/", billing.run_item_action, name="billing_run_item"),

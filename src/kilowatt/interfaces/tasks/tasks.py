@@ -13,6 +13,7 @@ from kilowatt.core.models import ImportBatch
 from kilowatt.core.operations import outbox_dispatch
 from kilowatt.interfaces.backoffice.imports.background import stored_name
 from kilowatt.interfaces.cli.billing import billing_runs_start_for_month, dispatcher
+from kilowatt.interfaces.cli.finance import dunning_nightly, interest_notes_monthly, statements_fetch
 from kilowatt.metering import imports as reads_imports
 from kilowatt.metering import interval_imports
 
@@ -99,3 +100,24 @@ def import_run(batch_id: int, language: str = "") -> str:
             raise
     reads_imports.import_batch_finished_at(batch_id=batch_id, now=system_clock.now())
     return ImportBatch.Status.COMPLETED
+
+
+@shared_task(name="kilowatt.collections.nightly")
+def collections_nightly() -> int:
+    """Every night: reminders, dunning steps, closed cases and the notices they send, per company."""
+    runs = dunning_nightly(on_date=system_clock.today(), now=system_clock.now())
+    return len(runs)
+
+
+@shared_task(name="kilowatt.finance.statements_fetch")
+def statements_fetch_task() -> int:
+    """Import the bank statements waiting in the configured folders or SFTP accounts."""
+    return len(statements_fetch(now=system_clock.now()).imported)
+
+
+@shared_task(name="kilowatt.finance.interest_monthly")
+def interest_monthly() -> int:
+    today = system_clock.today()
+    if today.day != 1:
+        return 0
+    return interest_notes_monthly(on_date=today, now=system_clock.now())

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from kilowatt.core.clock import system_clock
 from kilowatt.core.periods import month_start
 from kilowatt.interfaces.cli.demo_billing import demo_billing_history, demo_reads_generate
+from kilowatt.interfaces.cli.demo_collections import demo_finance_setup, demo_payments_generate
 from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
 from kilowatt.parties.models import Customer
 
@@ -66,3 +67,14 @@ class Command(BaseCommand):
             f"{company.name}: {reads} meter reads, {len(runs)} monthly billing runs, {invoices} invoices "
             f"in {time.perf_counter() - started:.1f} s"
         )
+        started = time.perf_counter()
+        demo_finance_setup(company=company)
+        paid = demo_payments_generate(
+            company=company, today=today, seed=seed, now=now, tour=company.code != "north"
+        )
+        self.stdout.write(
+            f"{company.name}: {paid.payments} payments on {paid.statements} bank statements, "
+            f"{len(paid.debtors)} customers behind with payments, in {time.perf_counter() - started:.1f} s"
+        )
+        if paid.tour_statement:
+            self.stdout.write(f"Statement for the tour (Payments → import): {paid.tour_statement}")
