@@ -1,0 +1,147 @@
+"""Who may see and do what in finance and collections, and that no company sees another's cases, refunds
+or payments; the gateway's notification is refused unless signed; online payments are recorded once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from kilowatt.collections.models import DunningCase, DunningPolicy, DunningStep
+from kilowatt.collections.run import dunning_run
+from kilowatt.core.models import Role
+from kilowatt.finance.gateway import payment_gateway
+from kilowatt.finance.models import GatewayPayment, LedgerEntry, Refund, RefundStatus
+from kilowatt.finance.operations import Posting, ledger_post_many
+from tests import factories
+from tests.conftest import make_staff
+from tests.functional.api.conftest import token_client
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 3, 10)
+
+
+def _client(username, company, role) -> Client:
+    make_staff(username, company, role)
+    client = Client()
+    client.login(username=username, password="s3cret-pass!")
+    return client
+
+
+@pytest.fixture
+def case(company, now):
+    customer = factories.customer(company, now)
+    ledger_post_many(
+        company=company,
+        postings=[
+            Posting(customer.pk, "invoice", "invoice", 1, "FV/000001/2026", Decimal("99.00"), DAY, DAY)
+        ],
+        now=now,
+    )
+    policy = DunningPolicy.objects.create(company=company, name="All")
+    DunningStep.objects.create(
+        policy=policy, position=0, name="Reminder", action="reminder", days_after_due=1
+    )
+    DunningStep.objects.create(
+        policy=policy, position=1, name="Demand", action="demand_letter", days_after_due=2
+    )
+    dunning_run(company=company, on_date=DAY + timedelta(days=5), now=now)
+    return DunningCase.objects.get(customer=customer)
+
+
+def test_roles_see_collections_but_only_collections_staff_act(company, case):
+    callcentre = _client("cc", company, Role.CALL_CENTRE)
+    assert callcentre.get("/collections/").status_code == 200
+    assert callcentre.get(f"/collections/cases/{case.pk}/").status_code == 200
+    action = {"action": "pause", "reason": "promised to pay"}
+    assert callcentre.post(f"/collections/cases/{case.pk}/action/", action).status_code == 403
+    assert callcentre.post("/collections/", {"on_date": "2026-03-20"}).status_code == 403
+    sales = _client("sa", company, Role.SALES_MANAGER)
+    assert sales.get("/collections/").status_code == 403
+    collector = _client("co", company, Role.COLLECTIONS)
+    assert collector.post(f"/collections/cases/{case.pk}/action/", action).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "paused" and case.events.filter(kind="paused", made_by="co").exists()
+
+
+def test_another_companys_staff_never_reach_a_case(company, other_company, case):
+    rival = _client("rival", other_company, Role.ADMIN)
+    assert rival.get(f"/collections/cases/{case.pk}/").status_code == 404
+    assert (
+        rival.post(f"/collections/cases/{case.pk}/action/", {"action": "close", "reason": "x"}).status_code
+        == 404
+    )
+    assert rival.post(f"/customers/{case.customer_id}/disputes/new/", {"subject": "x"}).status_code == 404
+    assert case.customer.display_name not in rival.get("/collections/").content.decode()
+    rival_api = token_client(other_company, scopes=("collections",))
+    assert rival_api.get("/api/v1/collections/cases").json()["count"] == 0
+    assert token_client(company, scopes=("read",)).get("/api/v1/collections/cases").status_code == 403
+    assert (
+        token_client(company, scopes=("collections",)).get("/api/v1/collections/cases").json()["count"] == 1
+    )
+
+
+def test_refund_needs_a_second_person_with_the_right_to_approve(company, now):
+    customer = factories.customer(company, now)
+    ledger_post_many(
+        company=company,
+        postings=[Posting(customer.pk, "payment", "bank_transaction", 9, "P", Decimal("-80.00"), DAY, None)],
+        now=now,
+    )
+    collector = _client("co", company, Role.COLLECTIONS)
+    collector.post(
+        f"/customers/{customer.pk}/refunds/new/",
+        {"amount": "80.00", "account": "PL61109010140000071219812874", "reason": "overpaid"},
+    )
+    refund = Refund.objects.get(customer=customer)
+    assert collector.post(f"/payments/refunds/{refund.pk}/", {"decision": "approve"}).status_code == 403
+    finance = _client("fi", company, Role.FINANCE)
+    finance.post(f"/payments/refunds/{refund.pk}/", {"decision": "approve"})
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.APPROVED and refund.decided_by == "fi"
+    assert LedgerEntry.objects.get(customer=customer, kind="refund").amount == Decimal("80.00")
+
+
+def test_online_payment_recorded_once_and_forged_notifications_refused(company, now, settings):
+    settings.PAYMENT_GATEWAY = "fake"
+    customer = factories.customer(company, now)
+    api = token_client(company, scopes=("payments",))
+    started = api.post(
+        "/api/v1/payments/online",
+        json.dumps({"customer_id": customer.pk, "amount": "45.50", "return_url": "/"}),
+        content_type="application/json",
+    ).json()
+    token = started["redirect_url"].rsplit("/fake-gateway/", 1)[1]
+    page = Client().get(f"/fake-gateway/{token}")
+    assert page.status_code == 200 and "45.50" in page.content.decode()
+
+    gateway = payment_gateway()
+    body, headers = gateway.fake_notification(token=_unquote(token), status="paid", paid_at=now)
+    forged = body.replace(b"4550", b"9999")
+    notify = "/api/v1/payments/gateway/notify"
+    assert Client().post(notify, forged, content_type="application/json", headers=headers).status_code == 400
+    for _ in range(2):  # the gateway may repeat its notification
+        response = Client().post(notify, body, content_type="application/json", headers=headers)
+        assert response.status_code == 200
+    payment = GatewayPayment.objects.get(session_id=started["session_id"])
+    assert payment.status == "paid"
+    assert LedgerEntry.objects.filter(customer=customer, kind="payment").count() == 1
+    assert (
+        token_client(company, scopes=("read",))
+        .post(
+            "/api/v1/payments/online",
+            json.dumps({"customer_id": customer.pk, "amount": "1.00", "return_url": "/"}),
+            content_type="application/json",
+        )
+        .status_code
+        == 403
+    )
+
+
+def _unquote(token: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(token)
