@@ -25,6 +25,7 @@ from kilowatt.core.models import Company, OutboxEvent
 from kilowatt.core.numbering import number_series_take
 from kilowatt.finance.accounts import virtual_account_for
 from kilowatt.finance.allocation import credits_allocate
+from kilowatt.finance.interest import interest_notes_with_invoices
 from kilowatt.finance.models import LedgerEntryKind
 from kilowatt.finance.operations import Posting, ledger_post_many
 from kilowatt.metering.models import MeterRead, ReadKind
@@ -88,6 +89,12 @@ def invoices_issue(
         now=now,
     )
     credits_allocate(customer_ids=[invoice.customer_id for invoice in invoices], now=now)
+    interest_notes_with_invoices(
+        company=company,
+        customer_ids=[invoice.customer_id for invoice in invoices],
+        on_date=issue_date,
+        now=now,
+    )
     rows_copy(
         model=OutboxEvent,
         fields=("company_id", "name", "payload", "occurred_at", "attempts", "last_error"),

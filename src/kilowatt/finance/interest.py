@@ -225,3 +225,14 @@ def interest_notes_issue(
     )
     credits_allocate(customer_ids=[note.customer_id for note in notes], now=now)
     return notes
+
+
+def interest_notes_with_invoices(
+    *, company: Company, customer_ids: Sequence[int], on_date: date, now: datetime
+) -> list[InterestNote]:
+    """For a company whose policy adds interest to the next invoice: the notes of these customers, issued
+    with their invoices (in the invoices' transaction)."""
+    policy = FinancePolicy.objects.filter(company=company).first()
+    if policy is None or policy.interest_mode != InterestMode.NEXT_INVOICE:
+        return []
+    return interest_notes_issue(company=company, on_date=on_date, now=now, customer_ids=customer_ids)
