@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from kilowatt.collections.models import DunningCase, DunningPolicy, DunningStep
 from kilowatt.collections.run import dunning_run
+from kilowatt.core.clock import system_clock
 from kilowatt.core.models import Role
 from kilowatt.finance.gateway import payment_gateway
 from kilowatt.finance.models import GatewayPayment, LedgerEntry, Refund, RefundStatus
@@ -145,3 +147,54 @@ def _unquote(token: str) -> str:
     from urllib.parse import unquote
 
     return unquote(token)
+
+
+def test_write_off_and_credit_transfer_need_the_right_to_approve(company, other_company, now):
+    debtor, payer = factories.customer(company, now), factories.customer(company, now)
+    stranger = factories.customer(other_company, now)
+    stranger.number = "K/999999/2026"  # a number no customer of this company has
+    stranger.save()
+    ledger_post_many(
+        company=company,
+        postings=[
+            Posting(debtor.pk, "invoice", "invoice", 5, "FV/000005/2026", Decimal("70.00"), DAY, DAY),
+            Posting(payer.pk, "payment", "bank_transaction", 6, "P", Decimal("-40.00"), DAY, None),
+        ],
+        now=now,
+    )
+    debt = LedgerEntry.objects.get(customer=debtor, kind="invoice")
+    collector = _client("co", company, Role.COLLECTIONS)
+    write_off = f"/customers/{debtor.pk}/debts/{debt.pk}/write-off/"
+    assert collector.post(write_off, {"amount": "20.00", "reason": "goodwill"}).status_code == 403
+    finance = _client("fi", company, Role.FINANCE)
+    finance.post(write_off, {"amount": "20.00", "reason": "goodwill"})
+    assert LedgerEntry.objects.get(customer=debtor, kind="write_off").amount == Decimal("-20.00")
+    move = f"/customers/{payer.pk}/credit-transfer/"
+    finance.post(move, {"amount": "40.00", "target": stranger.number, "reason": "family"})
+    assert not LedgerEntry.objects.filter(kind="transfer").exists()  # another company's customer
+    finance.post(move, {"amount": "40.00", "target": debtor.number, "reason": "same household"})
+    assert LedgerEntry.objects.get(customer=debtor, kind="transfer").amount == Decimal("-40.00")
+    balance = sum(LedgerEntry.objects.filter(customer=debtor).values_list("amount", flat=True))
+    assert balance == Decimal("10.00")
+
+
+def test_journal_download_of_a_day(company, now):
+    from kilowatt.finance.journal import journal_accounts_default
+
+    journal_accounts_default(company=company)
+    customer = factories.customer(company, now)
+    ledger_post_many(
+        company=company,
+        postings=[
+            Posting(customer.pk, "invoice", "invoice", 7, "FV/000007/2026", Decimal("12.30"), DAY, DAY)
+        ],
+        now=now,
+    )
+    finance = _client("fi", company, Role.FINANCE)
+    today = system_clock.today().isoformat()
+    assert finance.get(f"/payments/journal/?day={today}&format=csv").status_code == 302  # the day is not over
+    recorded = timezone.localdate(now).isoformat()  # the entry was recorded at the fixtures' clock
+    response = finance.get(f"/payments/journal/?day={recorded}&format=xml")
+    assert response.status_code == 200 and b"FV/000007/2026" in response.content
+    sales = _client("sa", company, Role.SALES_MANAGER)
+    assert sales.get(f"/payments/journal/?day={recorded}").status_code == 403

@@ -3,6 +3,7 @@ payment, request, approve and export refunds, issue interest notes."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -19,8 +20,9 @@ from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import APPROVE_PAYMENTS, RECORD_PAYMENTS, VIEW_BILLING
 from kilowatt.finance.interest import interest_notes_issue
-from kilowatt.finance.models import Refund, TransferExport
-from kilowatt.finance.operations import ledger_entry_reverse
+from kilowatt.finance.journal import JournalMappingMissing, journal_export, journal_file_name
+from kilowatt.finance.models import LedgerEntry, Refund, TransferExport
+from kilowatt.finance.operations import credit_transfer, debt_write_off, ledger_entry_reverse
 from kilowatt.finance.payments import clearing_assign, statement_import
 from kilowatt.finance.queries import (
     bank_transaction_of_company,
@@ -228,3 +230,76 @@ def interest_notes_new(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, _("Interest notes issued: %(count)s.") % {"count": len(notes)})
     return redirect("backoffice:payments")
+
+
+@staff_page(RECORD_PAYMENTS)
+def journal_download(request: HttpRequest) -> HttpResponse:
+    """The accounting journal of a day that is over, as CSV or XML (recorded as an export)."""
+    file_format = request.GET.get("format", "csv")
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+        content, _export = journal_export(
+            company=request.company,
+            day=day,
+            file_format=file_format,
+            exported_by=request.user.get_username(),
+            now=system_clock.now(),
+        )
+    except ValueError:
+        messages.error(request, _("Enter the day as YYYY-MM-DD."))
+        return redirect("backoffice:payments")
+    except (ValidationFailed, JournalMappingMissing) as failed:
+        messages.error(request, getattr(failed, "message", str(failed)))
+        return redirect("backoffice:payments")
+    response = HttpResponse(content, content_type="text/csv" if file_format == "csv" else "application/xml")
+    name = journal_file_name(company=request.company, day=day, file_format=file_format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_page(APPROVE_PAYMENTS)
+@require_POST
+def debt_write_off_view(request: HttpRequest, customer_id: int, entry_id: int) -> HttpResponse:
+    entry = LedgerEntry.objects.filter(company=request.company, customer_id=customer_id, pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    try:
+        debt_write_off(
+            entry=entry,
+            amount=_amount(request.POST.get("amount", "")),
+            reason=request.POST.get("reason", ""),
+            made_by=request.user.get_username(),
+            on_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+    else:
+        messages.success(request, _("Written off."))
+    return _customer_back(customer_id)
+
+
+@staff_page(APPROVE_PAYMENTS)
+@require_POST
+def credit_transfer_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    source = Customer.objects.filter(company=request.company, pk=customer_id).first()
+    if source is None:
+        raise Http404
+    target = customer_by_number(company=request.company, number=request.POST.get("target", ""))
+    try:
+        if target is None:
+            raise ValidationFailed.single("target", _("No customer with that number."))
+        credit_transfer(
+            source=source,
+            target=target,
+            amount=_amount(request.POST.get("amount", "")),
+            reason=request.POST.get("reason", ""),
+            made_by=request.user.get_username(),
+            on_date=system_clock.today(),
+            now=system_clock.now(),
+        )
+    except ValidationFailed as failed:
+        messages.error(request, failed.message)
+    else:
+        messages.success(request, _("Credit moved to %(customer)s.") % {"customer": target.display_name})
+    return _customer_back(customer_id)

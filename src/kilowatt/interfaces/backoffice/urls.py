@@ -33,6 +33,15 @@ urlpatterns = [
     path("payments/transfer-files/<int:export_id>/", payments.transfer_file, name="transfer_file"),
     path("payments/interest-notes/", payments.interest_notes_new, name="interest_notes_new"),
     path("customers/<int:customer_id>/refunds/new/", payments.refund_new, name="refund_new"),
+    path("payments/journal/", payments.journal_download, name="journal_download"),
+    path(
+        "customers/<int:customer_id>/debts/<int:entry_id>/write-off/",
+        payments.debt_write_off_view,
+        name="debt_write_off",
+    ),
+    path(
+        "customers/<int:customer_id>/credit-transfer/", payments.credit_transfer_view, name="credit_transfer"
+    ),
     path("collections/", collections.collections_home, name="collections"),
     path("collections/cases/<int:case_id>/", collections.case_detail, name="collections_case"),
     path("collections/cases/<int:case_id>/action/", collections.case_action, name="collections_case_action"),
