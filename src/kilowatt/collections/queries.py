@@ -110,3 +110,12 @@ def collections_of_customer(*, customer: Customer) -> dict:
         "disputes": list(DebtDispute.objects.filter(customer=customer).order_by("-opened_on")[:3]),
         "orders": list(GridOrder.objects.filter(case__customer=customer).select_related("supply_point")[:5]),
     }
+
+
+def cases_to_call(*, company: Company) -> QuerySet[DunningCase]:
+    """Open cases whose current step is a phone call: the collections team's call list."""
+    return (
+        DunningCase.objects.filter(company=company, status=CaseStatus.OPEN, step__action="phone_task")
+        .select_related("customer", "step")
+        .order_by("step_on", "pk")
+    )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kilowatt.core.bulk import rows_copy
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
-from kilowatt.core.money import ZERO
+from kilowatt.core.money import ZERO, money_round
 from kilowatt.finance.allocation import allocations_undo, ledger_allocate_many
 from kilowatt.finance.models import Adjustment, Allocation, LedgerEntry, LedgerEntryKind
 from kilowatt.parties.models import Customer
@@ -146,7 +146,7 @@ def debt_write_off(
 ) -> LedgerEntry:
     """Write off (part of) a debt that will not be collected: a credit posted and settling that debt."""
     entry = _entry_locked(entry)
-    open_amount = entry.amount - (
+    open_amount = entry.amount - money_round(  # SQLite sums decimals as floats: back to the grosz
         Allocation.objects.filter(debit=entry).aggregate(s=Sum("amount"))["s"] or ZERO
     )
     if entry.amount <= 0:
@@ -209,7 +209,7 @@ def credit_transfer(
         raise ValidationFailed.single("reason", _("Say why the credit is transferred."))
     for customer_id in sorted((source.pk, target.pk)):
         Customer.objects.select_for_update().filter(pk=customer_id).first()
-    balance = LedgerEntry.objects.filter(customer=source).aggregate(s=Sum("amount"))["s"] or ZERO
+    balance = money_round(LedgerEntry.objects.filter(customer=source).aggregate(s=Sum("amount"))["s"] or ZERO)
     if amount <= 0 or amount > -balance:
         raise ValidationFailed.single(
             "amount",

@@ -17,7 +17,7 @@ from schwifty.exceptions import SchwiftyException
 
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
-from kilowatt.core.money import ZERO
+from kilowatt.core.money import ZERO, money_round
 from kilowatt.finance.allocation import ledger_allocate_many
 from kilowatt.finance.models import (
     FinancePolicy,
@@ -45,8 +45,11 @@ def _account_normalised(account: str) -> str:
 
 def refundable_credit(*, customer: Customer) -> Decimal:
     """Credit the customer holds less refunds already requested or approved and not yet posted."""
-    balance = LedgerEntry.objects.filter(customer=customer).aggregate(s=Sum("amount"))["s"] or ZERO
-    pending = (
+    # SQLite sums decimals as floats: back to the grosz
+    balance = money_round(
+        LedgerEntry.objects.filter(customer=customer).aggregate(s=Sum("amount"))["s"] or ZERO
+    )
+    pending = money_round(
         Refund.objects.filter(customer=customer, status=RefundStatus.REQUESTED).aggregate(s=Sum("amount"))[
             "s"
         ]
@@ -93,7 +96,7 @@ def refund_decide(*, refund: Refund, approve: bool, decided_by: str, on_date: da
         refund.save(update_fields=["status", "decided_by", "decided_at"])
         return refund
     Customer.objects.select_for_update().filter(pk=refund.customer_id).first()
-    balance = (
+    balance = money_round(
         LedgerEntry.objects.filter(customer_id=refund.customer_id).aggregate(s=Sum("amount"))["s"] or ZERO
     )
     if refund.amount > -balance:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from kilowatt.collections import operations
 from kilowatt.collections.instalments import instalment_plan_create
 from kilowatt.collections.models import CaseStatus, DebtDispute, PrintBatch
-from kilowatt.collections.queries import case_history, case_of_company, cases_for_list
+from kilowatt.collections.queries import case_history, case_of_company, cases_for_list, cases_to_call
 from kilowatt.collections.run import dunning_run
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
@@ -69,6 +69,7 @@ def collections_home(request: HttpRequest) -> HttpResponse:
         "backoffice/collections/home.html",
         {
             "cases": cases_for_list(company=company, status=status)[:CASES_SHOWN],
+            "calls": cases_to_call(company=company)[:CASES_SHOWN],
             "status": status,
             "statuses": CaseStatus.choices,
             "runs": runs,
