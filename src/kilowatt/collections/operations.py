@@ -102,10 +102,13 @@ def case_step_decide(
         case.save(update_fields=["awaiting_approval"])
         _event(case, CaseEventKind.REJECTED, _reason(reason), made_by, on_date, now, step=step)
         return case
+    overdue = overdue_by_customer(company=case.company, on_date=on_date).get(case.customer_id)
+    if overdue is None:  # paid since the run asked: no notice, fee or disconnection for a paid debt
+        raise ValidationFailed.single(
+            "case", _("Nothing is overdue any more; the case closes on the next run.")
+        )
     _event(case, CaseEventKind.APPROVED, reason.strip()[:500], made_by, on_date, now, step=step)
-    amount, oldest_due = overdue_by_customer(company=case.company, on_date=on_date).get(
-        case.customer_id, (case.overdue_at_last_run, on_date)
-    )
+    amount, oldest_due = overdue
     work = _Work(case.company, on_date, now)
     step_take(work=work, case=case, step=step, amount=amount, oldest_due=oldest_due)
     _write(work)
