@@ -12,7 +12,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from kilowatt.collections.models import GridOrder
+from kilowatt.collections.models import GridOrder, OrderStatus
 
 
 class GridOrderChannel(Protocol):
@@ -21,7 +21,9 @@ class GridOrderChannel(Protocol):
 
 
 class FakeDsoOrders:
-    """Accepts every order at once, with a reference like a DSO's."""
+    """Accepts every order with a reference like a DSO's, and carries it out the same day."""
+
+    carries_out_at_once = True
 
     def send(self, *, order: GridOrder) -> str:
         prefix = "WYL" if order.kind == "disconnection" else "ZAL"
@@ -39,6 +41,9 @@ def grid_order_channel() -> GridOrderChannel:
 
 def grid_orders_send(*, orders: Sequence[GridOrder]) -> None:
     channel = grid_order_channel()
+    at_once = getattr(channel, "carries_out_at_once", False)
     for order in orders:
         order.dso_reference = channel.send(order=order)
-    GridOrder.objects.bulk_update(list(orders), ["dso_reference"])
+        if at_once:
+            order.status, order.done_on = OrderStatus.DONE, order.ordered_on
+    GridOrder.objects.bulk_update(list(orders), ["dso_reference", "status", "done_on"])

@@ -151,6 +151,7 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
             .in_bulk()
         )
     holds = _holds(company, customers)
+    closed_by_hand = _closed_by_hand(company, [c for c in overdue if c not in cases], on_date)
 
     for customer_id, case in cases.items():
         if customer_id not in overdue:
@@ -159,6 +160,8 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
         customer = customers[customer_id]
         case = cases.get(customer_id)
         if case is None:
+            if customer_id in closed_by_hand:
+                continue  # a person closed the case of these very debts: they are not dunned again
             policy = policy_for(policies, customer.kind, customer.segment)
             first = steps[policy.pk][0] if policy and steps[policy.pk] else None
             if first is None or amount < first.minimum_amount:
@@ -187,6 +190,31 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
     }
     run.save(update_fields=["finished_at", "counts"])
     return run
+
+
+def _closed_by_hand(company: Company, customer_ids: list[int], on_date: date) -> set[int]:
+    """Customers whose case a person closed and who owe nothing that fell due since: not dunned again."""
+    closed: dict[int, date] = {}
+    for start in range(0, len(customer_ids), CHUNK):
+        rows = DunningEvent.objects.filter(
+            case__company=company,
+            case__customer_id__in=customer_ids[start : start + CHUNK],
+            kind=CaseEventKind.CLOSED,
+        ).exclude(made_by="")
+        for customer_id, day in rows.values_list("case__customer_id", "on_date"):
+            closed[customer_id] = max(day, closed.get(customer_id, day))
+    if not closed:
+        return set()
+    newest: dict[int, date] = {}
+    overdue_debts = (
+        LedgerEntry.objects.filter(customer_id__in=list(closed), amount__gt=0, due_date__lt=on_date)
+        .annotate(paid=Sum("allocations_received__amount"))
+        .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount") - HALF_GROSZ))
+        .values_list("customer_id", "due_date")
+    )
+    for customer_id, due in overdue_debts:
+        newest[customer_id] = max(due, newest.get(customer_id, due))
+    return {c for c, day in closed.items() if newest.get(c, date.min) <= day}
 
 
 def _holds(company: Company, customers: dict[int, Customer]) -> dict[int, str]:
@@ -223,9 +251,10 @@ def _close_paid(work: _Work, case: DunningCase) -> None:
     work.changed[case.pk] = case
     work.event(case, CaseEventKind.CLOSED, case.close_reason, amount=ZERO)
     work.counts["closed"] += 1
-    for order in GridOrder.objects.filter(case=case, kind=OrderKind.DISCONNECTION).exclude(
-        status=OrderStatus.CANCELLED
-    ):
+    orders = GridOrder.objects.filter(case=case, kind=OrderKind.DISCONNECTION)
+    # An order the DSO has not carried out yet is withdrawn; a supply point already off is ordered back on.
+    orders.filter(status=OrderStatus.SENT).update(status=OrderStatus.CANCELLED)
+    for order in orders.filter(status=OrderStatus.DONE):
         work.orders.append(
             GridOrder(
                 company=work.company,

@@ -246,3 +246,38 @@ def test_paused_case_does_not_move(company, policy, now):
     dunning_run(company=company, on_date=DAY + timedelta(days=2), now=now)
     case.refresh_from_db()
     assert case.step.name == "Demand"
+
+
+def test_a_case_closed_by_hand_is_not_reopened_for_the_same_debt_but_for_a_new_one(company, policy, now):
+    from kilowatt.collections.operations import case_close
+
+    customer = factories.customer(company, now)
+    _debt(company, customer, "300.00", DAY - timedelta(days=20), now)
+    dunning_run(company=company, on_date=DAY, now=now)
+    case = DunningCase.objects.get(customer=customer)
+    case_close(case=case, reason="Handed to the legal team", made_by="anna", on_date=DAY, now=now)
+    dunning_run(company=company, on_date=DAY + timedelta(days=1), now=now)
+    assert DunningCase.objects.filter(customer=customer).count() == 1
+    _debt(company, customer, "80.00", DAY + timedelta(days=5), now)  # a new bill, due later, unpaid
+    dunning_run(company=company, on_date=DAY + timedelta(days=10), now=now)
+    assert DunningCase.objects.filter(customer=customer, status=CaseStatus.OPEN).count() == 1
+
+
+def test_paying_withdraws_a_disconnection_the_dso_has_not_carried_out(company, policy, now):
+    from kilowatt.collections.models import OrderStatus
+
+    customer = factories.customer(company, now)
+    factories.supply_point(company, customer, now)
+    _debt(company, customer, "900.00", DAY - timedelta(days=60), now)
+    for night in (0, 1, 2, 17):
+        dunning_run(company=company, on_date=DAY + timedelta(days=night), now=now)
+    case = DunningCase.objects.get(customer=customer)
+    case_step_decide(
+        case=case, approve=True, reason="", made_by="boss", on_date=DAY + timedelta(days=17), now=now
+    )
+    GridOrder.objects.filter(case=case).update(status=OrderStatus.SENT, done_on=None)  # the DSO has not acted
+    _pay(company, customer, "910.00", DAY + timedelta(days=18), now)  # the debt and the demand's fee
+    dunning_run(company=company, on_date=DAY + timedelta(days=19), now=now)
+    assert list(GridOrder.objects.filter(case=case).values_list("kind", "status")) == [
+        (OrderKind.DISCONNECTION, OrderStatus.CANCELLED)
+    ]
