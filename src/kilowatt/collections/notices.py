@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kilowatt.collections.models import Notice, NoticeChannel, NoticeKind, NoticeStatus, PrintBatch
+from kilowatt.core.bulk import rows_update
 from kilowatt.core.messaging import email_send, sms_sender
 from kilowatt.core.models import Company
 from kilowatt.documents.formatting import date_format, money_format
@@ -27,6 +29,7 @@ from kilowatt.parties.models import Channel, Customer
 log = logging.getLogger(__name__)
 
 DISCONNECTION_NOTICE_DAYS = 14
+LETTERS_PER_BATCH = 500
 LETTER_KIND = {
     NoticeKind.DUE_SOON: "reminder",
     NoticeKind.REMINDER: "reminder",
@@ -197,16 +200,19 @@ def notices_dispatch(
             counts["failed"] += 1
             continue
         printable.append(notice)
-    letters = printable
-    if letters:
+    # A PDF is laid out in memory as a whole: a night's letters go to the printer in batches of bounded size.
+    for part, start in enumerate(range(0, len(printable), LETTERS_PER_BATCH), start=1):
+        letters = printable[start : start + LETTERS_PER_BATCH]
         pdf = letters_print_batch(letters=[n.letter for n in letters])
         batch = PrintBatch(company=company, created_on=on_date, letters=len(letters), created_at=now)
-        batch.file.save(
-            f"letters-{company.code}-{on_date:%Y%m%d}-{now:%H%M%S}.pdf", ContentFile(pdf), save=False
-        )
-        batch.save()
-        for notice in letters:
-            notice.print_batch, notice.status, notice.sent_at = batch, NoticeStatus.PRINTED, now
-        Notice.objects.bulk_update(letters, ["letter", "print_batch", "status", "sent_at"], batch_size=1000)
-        counts["printed"] = len(letters)
+        name = f"letters-{company.code}-{on_date:%Y%m%d}-{now:%H%M%S}-{part:03d}.pdf"
+        batch.file.save(name, ContentFile(pdf), save=False)
+        with transaction.atomic():
+            batch.save()
+            rows_update(
+                model=Notice,
+                fields=("letter", "print_batch_id", "status", "sent_at"),
+                rows=[(n.pk, n.letter, batch.pk, NoticeStatus.PRINTED, now) for n in letters],
+            )
+        counts["printed"] += len(letters)
     return counts

@@ -45,7 +45,7 @@ from kilowatt.collections.models import (
 )
 from kilowatt.collections.notices import channel_for, notice_write
 from kilowatt.collections.queries import customers_disputing, customers_on_plan, overdue_by_customer
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_insert, rows_update
 from kilowatt.core.models import Company
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.core.numbering import number_series_take
@@ -140,7 +140,9 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
     work.counts["overdue"] = len(overdue)
     cases = {
         c.customer_id: c
-        for c in DunningCase.objects.filter(company=company).exclude(status=CaseStatus.CLOSED)
+        for c in DunningCase.objects.filter(company=company)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("step")
     }
     concerned = sorted(set(overdue) | set(cases))
     customers: dict[int, Customer] = {}
@@ -153,27 +155,30 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
     holds = _holds(company, customers)
     closed_by_hand = _closed_by_hand(company, [c for c in overdue if c not in cases], on_date)
 
-    for customer_id, case in cases.items():
-        if customer_id not in overdue:
-            _close_paid(work, case)
-    for customer_id, (amount, oldest_due) in overdue.items():
+    closing = [case for customer_id, case in cases.items() if customer_id not in overdue]
+    for case in closing:
+        _close_paid(work, case)
+    _orders_after_closing(work, closing)
+    fresh = []
+    for customer_id, (amount, _oldest) in overdue.items():
+        if customer_id in cases or customer_id in closed_by_hand:
+            continue  # a person closed the case of these very debts: they are not dunned again
         customer = customers[customer_id]
+        policy = policy_for(policies, customer.kind, customer.segment)
+        first = steps[policy.pk][0] if policy and steps[policy.pk] else None
+        if policy is None or first is None or amount < first.minimum_amount:
+            continue
+        fresh.append(DunningCase(company=company, customer=customer, policy=policy, opened_on=on_date))
+    rows_insert(model=DunningCase, objects=fresh)
+    for case in fresh:
+        cases[case.customer_id] = case
+        work.event(case, CaseEventKind.OPENED, amount=overdue[case.customer_id][0])
+    work.counts["opened"] += len(fresh)
+    for customer_id, (amount, oldest_due) in overdue.items():
         case = cases.get(customer_id)
         if case is None:
-            if customer_id in closed_by_hand:
-                continue  # a person closed the case of these very debts: they are not dunned again
-            policy = policy_for(policies, customer.kind, customer.segment)
-            first = steps[policy.pk][0] if policy and steps[policy.pk] else None
-            if first is None or amount < first.minimum_amount:
-                continue
-            case = DunningCase(
-                company=company, customer=customer, policy=policy, opened_on=on_date, step=None
-            )
-            case.save()
-            cases[customer_id] = case
-            work.event(case, CaseEventKind.OPENED, amount=amount)
-            work.counts["opened"] += 1
-        case.customer = customer
+            continue
+        case.customer = customers[customer_id]
         if case.overdue_at_last_run != amount:
             case.overdue_at_last_run = amount
             work.changed[case.pk] = case
@@ -251,19 +256,30 @@ def _close_paid(work: _Work, case: DunningCase) -> None:
     work.changed[case.pk] = case
     work.event(case, CaseEventKind.CLOSED, case.close_reason, amount=ZERO)
     work.counts["closed"] += 1
-    orders = GridOrder.objects.filter(case=case, kind=OrderKind.DISCONNECTION)
-    # An order the DSO has not carried out yet is withdrawn; a supply point already off is ordered back on.
-    orders.filter(status=OrderStatus.SENT).update(status=OrderStatus.CANCELLED)
-    for order in orders.filter(status=OrderStatus.DONE):
-        work.orders.append(
-            GridOrder(
-                company=work.company,
-                case=case,
-                supply_point_id=order.supply_point_id,
-                kind=OrderKind.RECONNECTION,
-                ordered_on=work.on_date,
-            )
+
+
+def _orders_after_closing(work: _Work, closed: list[DunningCase]) -> None:
+    """Of the disconnections ordered for the cases closed tonight, an order the DSO has not carried out yet
+    is withdrawn and a supply point already off is ordered back on."""
+    ids = [case.pk for case in closed]
+    by_pk = {case.pk: case for case in closed}
+    for start in range(0, len(ids), CHUNK):
+        orders = GridOrder.objects.filter(
+            case_id__in=ids[start : start + CHUNK], kind=OrderKind.DISCONNECTION
         )
+        orders.filter(status=OrderStatus.SENT).update(status=OrderStatus.CANCELLED)
+        for case_id, point_id in orders.filter(status=OrderStatus.DONE).values_list(
+            "case_id", "supply_point_id"
+        ):
+            work.orders.append(
+                GridOrder(
+                    company=work.company,
+                    case=by_pk[case_id],
+                    supply_point_id=point_id,
+                    kind=OrderKind.RECONNECTION,
+                    ordered_on=work.on_date,
+                )
+            )
 
 
 def _next_step(case: DunningCase, steps: list[DunningStep]) -> DunningStep | None:
@@ -443,6 +459,18 @@ def _notice_items(work: _Work) -> None:
             notice.letter = {**notice.letter, "items": items, "totals": {"amount": str(total)}}
 
 
+CASE_FIELDS = (
+    "status",
+    "step_id",
+    "step_on",
+    "awaiting_approval",
+    "closed_on",
+    "close_reason",
+    "hold_reason",
+    "overdue_at_last_run",
+)
+
+
 def _write(work: _Work) -> None:
     _notice_items(work)
     if work.fees:
@@ -454,19 +482,10 @@ def _write(work: _Work) -> None:
         from kilowatt.collections.grid import grid_orders_send
 
         grid_orders_send(orders=work.orders)
-    DunningCase.objects.bulk_update(
-        list(work.changed.values()),
-        [
-            "status",
-            "step",
-            "step_on",
-            "awaiting_approval",
-            "closed_on",
-            "close_reason",
-            "hold_reason",
-            "overdue_at_last_run",
-        ],
-        batch_size=2000,
+    rows_update(
+        model=DunningCase,
+        fields=CASE_FIELDS,
+        rows=[(case.pk, *(getattr(case, name) for name in CASE_FIELDS)) for case in work.changed.values()],
     )
 
 

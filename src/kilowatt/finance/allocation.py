@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_insert, rows_insert_ids
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import (
     Allocation,
@@ -81,11 +81,14 @@ def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
     return items
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Settlement:
-    """An allocation made, with what interest needs to know about it."""
+    """An allocation made (its id is set once it is stored), with what interest needs to know about it."""
 
-    allocation: Allocation
+    allocation_id: int
+    credit_id: int
+    debit_id: int
+    amount: Decimal
     customer_id: int
     debit_kind: str
     debit_amount: Decimal
@@ -97,9 +100,7 @@ def _debit_order(item: OpenItem) -> tuple:
     return (item.due_date or item.posted_on, item.posted_on, item.entry_id)
 
 
-def _settle(
-    company_id: int, items: list[OpenItem], named: Mapping[int, Iterable[str]], now: datetime
-) -> list[Settlement]:
+def _settle(items: list[OpenItem], named: Mapping[int, Iterable[str]]) -> list[Settlement]:
     credits = sorted((i for i in items if i.amount < 0), key=lambda i: (i.posted_on, i.entry_id))
     debits = sorted((i for i in items if i.amount > 0), key=_debit_order)
     made: list[Settlement] = []
@@ -116,16 +117,17 @@ def _settle(
             amount = min(credit.open, debit.open)
             credit.open -= amount
             debit.open -= amount
-            allocation = Allocation(
-                company_id=company_id,
-                credit_id=credit.entry_id,
-                debit_id=debit.entry_id,
-                amount=amount,
-                created_at=now,
-            )
             made.append(
                 Settlement(
-                    allocation, debit.customer_id, debit.kind, debit.amount, debit.due_date, credit.posted_on
+                    0,
+                    credit.entry_id,
+                    debit.entry_id,
+                    amount,
+                    debit.customer_id,
+                    debit.kind,
+                    debit.amount,
+                    debit.due_date,
+                    credit.posted_on,
                 )
             )
     return made
@@ -155,8 +157,14 @@ def ledger_allocate_many(
         named = {}
     made: list[Settlement] = []
     for items in open_items_of(customer_ids=ids).values():
-        made.extend(_settle(company_id, items, named, now))
-    rows_insert(model=Allocation, objects=[s.allocation for s in made])
+        made.extend(_settle(items, named))
+    ids = rows_insert_ids(
+        model=Allocation,
+        fields=("company_id", "credit_id", "debit_id", "amount", "created_at"),
+        rows=[(company_id, m.credit_id, m.debit_id, m.amount, now) for m in made],
+    )
+    for settlement, pk in zip(made, ids, strict=True):
+        settlement.allocation_id = pk
     if made:
         from kilowatt.finance.interest import interest_charges_record
 

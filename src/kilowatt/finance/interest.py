@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_copy, rows_insert
 from kilowatt.core.models import Company
 from kilowatt.core.money import ZERO, money_round
 from kilowatt.core.numbering import number_series_take
@@ -90,6 +90,21 @@ def recovery_compensation(*, debt: Decimal, eur_rate: Decimal) -> Decimal:
     return money_round(euros * eur_rate)
 
 
+CHARGE_FIELDS = (
+    "company_id",
+    "customer_id",
+    "allocation_id",
+    "debit_id",
+    "kind",
+    "principal",
+    "due_date",
+    "paid_on",
+    "days",
+    "amount",
+    "compensation",
+)
+
+
 def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement], now: datetime) -> int:
     """Record the interest of every late settlement among these (in the caller's transaction); issue the
     notes at once when the company charges interest immediately. Returns the charges recorded."""
@@ -99,11 +114,11 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
         if s.debit_kind in INTEREST_BEARING and s.debit_due is not None and s.credit_posted_on > s.debit_due
     ]
     charged = set(
-        InterestCharge.objects.filter(allocation_id__in=[s.allocation.pk for s in late]).values_list(
+        InterestCharge.objects.filter(allocation_id__in=[s.allocation_id for s in late]).values_list(
             "allocation_id", flat=True
         )
     )
-    late = [s for s in late if s.allocation.pk not in charged]  # computing again charges nothing more
+    late = [s for s in late if s.allocation_id not in charged]  # computing again charges nothing more
     if not late:
         return 0
     policy = FinancePolicy.objects.filter(company_id=company_id).first() or FinancePolicy(
@@ -114,11 +129,16 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
     company = Company.objects.get(pk=company_id)
     tables = rate_tables(country=company.country or "PL")
     kinds = dict(Customer.objects.filter(pk__in={s.customer_id for s in late}).values_list("pk", "kind"))
-    compensated = set(
-        InterestCharge.objects.filter(debit_id__in={s.allocation.debit_id for s in late}, compensation__gt=0)
-        .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
-        .values_list("debit_id", flat=True)
-    )
+    compensated: set[int] = set()
+    if policy.recovery_compensation:
+        businesses = {c for c, kind in kinds.items() if kind == CustomerKind.BUSINESS}
+        compensated = set(
+            InterestCharge.objects.filter(
+                debit_id__in={s.debit_id for s in late if s.customer_id in businesses}, compensation__gt=0
+            )
+            .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
+            .values_list("debit_id", flat=True)
+        )
     charges = []
     for settlement in late:
         business = kinds[settlement.customer_id] == CustomerKind.BUSINESS
@@ -128,38 +148,36 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
             continue
         due, paid_on = settlement.debit_due, settlement.credit_posted_on
         assert due is not None
-        amount = interest_for(
-            principal=settlement.allocation.amount, due_date=due, paid_on=paid_on, table=table
-        )
+        amount = interest_for(principal=settlement.amount, due_date=due, paid_on=paid_on, table=table)
         compensation = ZERO
-        debit_id = settlement.allocation.debit_id
+        debit_id = settlement.debit_id
         if business and policy.recovery_compensation and debit_id not in compensated:
             compensation = recovery_compensation(debt=settlement.debit_amount, eur_rate=policy.eur_rate)
             compensated.add(debit_id)
         if amount == 0 and compensation == 0:
             continue
         charges.append(
-            InterestCharge(
-                company_id=company_id,
-                customer_id=settlement.customer_id,
-                allocation_id=settlement.allocation.pk,
-                debit_id=debit_id,
-                kind=kind,
-                principal=settlement.allocation.amount,
-                due_date=due,
-                paid_on=paid_on,
-                days=(paid_on - due).days,
-                amount=amount,
-                compensation=compensation,
+            (
+                company_id,
+                settlement.customer_id,
+                settlement.allocation_id,
+                debit_id,
+                kind,
+                settlement.amount,
+                due,
+                paid_on,
+                (paid_on - due).days,
+                amount,
+                compensation,
             )
         )
-    rows_insert(model=InterestCharge, objects=charges)
+    rows_copy(model=InterestCharge, fields=CHARGE_FIELDS, rows=charges)
     if charges and policy.interest_mode == InterestMode.IMMEDIATE:
         interest_notes_issue(
             company=company,
             on_date=timezone.localdate(now),
             now=now,
-            customer_ids=sorted({c.customer_id for c in charges}),
+            customer_ids=sorted({c[1] for c in charges}),
         )
     return len(charges)
 

@@ -16,12 +16,13 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kilowatt.core.bulk import rows_insert
+from kilowatt.core.bulk import rows_insert_ids
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
 from kilowatt.finance.accounts import ACCOUNT_DIGITS, BANK_CODE_DIGITS
@@ -177,20 +178,20 @@ def statement_import(
     matches = dict(
         zip((id(e) for e in incoming), transfers_match(company=company, entries=incoming), strict=True)
     )
-    records = [_transaction_record(company, statement, e, matches.get(id(e))) for e in fresh]
-    rows_insert(model=BankTransaction, objects=records)
+    rows = [_transaction_row(company, statement, e, matches.get(id(e))) for e in fresh]
+    ids = rows_insert_ids(model=BankTransaction, fields=TRANSACTION_FIELDS, rows=rows)
     matched = [
-        (r, matches[id(e)])
-        for r, e in zip(records, fresh, strict=True)
-        if r.status == TransactionStatus.MATCHED
+        Payment(pk, e.reference[:40], e.booked_on, e.amount, match)
+        for pk, e in zip(ids, fresh, strict=True)
+        if (match := matches.get(id(e))) is not None
     ]
-    payments_post(company=company, matched=matched, now=now)
-    outgoing = sum(1 for r in records if r.status == TransactionStatus.OUTGOING)
+    payments_post(company=company, payments=matched, now=now)
+    outgoing = sum(1 for e in fresh if e.amount <= 0)
     return StatementImportResult(
         statement,
         False,
         len(matched),
-        len(records) - len(matched) - outgoing,
+        len(fresh) - len(matched) - outgoing,
         len(parsed.entries) - len(fresh),
         outgoing,
     )
@@ -222,56 +223,98 @@ def _statement_account_check(*, company: Company, file_name: str, content: bytes
     )
 
 
-def _transaction_record(
+TRANSACTION_FIELDS = (
+    "company_id",
+    "statement_id",
+    "line",
+    "booked_on",
+    "amount",
+    "currency",
+    "reference",
+    "title",
+    "counterparty_name",
+    "counterparty_account",
+    "account",
+    "vat_amount",
+    "status",
+    "matched_by",
+    "customer_id",
+)
+
+
+def _transaction_row(
     company: Company, statement: BankStatement, entry: StatementEntry, match: Match | None
-) -> BankTransaction:
+) -> tuple:
     if entry.amount <= 0:
         status = TransactionStatus.OUTGOING
     else:
         status = TransactionStatus.MATCHED if match else TransactionStatus.UNMATCHED
-    return BankTransaction(
-        company=company,
-        statement=statement,
-        line=entry.line,
-        booked_on=entry.booked_on,
-        amount=entry.amount,
-        currency=entry.currency,
-        reference=entry.reference[:100],
-        title=entry.title[:500],
-        counterparty_name=entry.counterparty_name[:200],
-        counterparty_account=entry.counterparty_account[:34],
-        account=entry.account[:34],
-        vat_amount=entry.vat_amount,
-        status=status,
-        matched_by=match.matched_by if match else "",
-        customer_id=match.customer_id if match else None,
+    return (
+        company.pk,
+        statement.pk,
+        entry.line,
+        entry.booked_on,
+        entry.amount,
+        entry.currency,
+        entry.reference[:100],
+        entry.title[:500],
+        entry.counterparty_name[:200],
+        entry.counterparty_account[:34],
+        entry.account[:34],
+        entry.vat_amount,
+        status,
+        match.matched_by if match else "",
+        match.customer_id if match else None,
     )
 
 
-def payments_post(
-    *, company: Company, matched: Sequence[tuple[BankTransaction, Match]], now: datetime
-) -> list[LedgerEntry]:
-    """Post matched transfers as credits on the ledger and allocate them, in the caller's transaction."""
-    entries = [
-        LedgerEntry(
-            company=company,
-            customer_id=match.customer_id,
-            kind=LedgerEntryKind.PAYMENT,
-            document_type="bank_transaction",
-            document_id=record.pk,
-            document_number=record.reference[:40],
-            amount=-record.amount,
-            posted_on=record.booked_on,
-            created_at=now,
-        )
-        for record, match in matched
-    ]
-    rows_insert(model=LedgerEntry, objects=entries)
-    named = {entry.pk: match.named for entry, (_, match) in zip(entries, matched, strict=True) if match.named}
+@dataclass(frozen=True)
+class Payment:
+    """A matched transfer to post: its bank transaction, reference, booking day, amount and customer."""
+
+    transaction_id: int
+    reference: str
+    booked_on: date
+    amount: Decimal
+    match: Match
+
+
+def payments_post(*, company: Company, payments: Sequence[Payment], now: datetime) -> list[int]:
+    """Post matched transfers as credits on the ledger and allocate them, in the caller's transaction.
+    Returns the ids of the ledger entries, in order."""
+    ids = rows_insert_ids(
+        model=LedgerEntry,
+        fields=(
+            "company_id",
+            "customer_id",
+            "kind",
+            "document_type",
+            "document_id",
+            "document_number",
+            "amount",
+            "posted_on",
+            "created_at",
+        ),
+        rows=[
+            (
+                company.pk,
+                p.match.customer_id,
+                LedgerEntryKind.PAYMENT,
+                "bank_transaction",
+                p.transaction_id,
+                p.reference,
+                -p.amount,
+                p.booked_on,
+                now,
+            )
+            for p in payments
+        ],
+    )
+    named = {pk: p.match.named for pk, p in zip(ids, payments, strict=True) if p.match.named}
     ledger_allocate_many(
-        company_id=company.pk, customer_ids=[m.customer_id for _, m in matched], now=now, named=named
+        company_id=company.pk, customer_ids=[p.match.customer_id for p in payments], now=now, named=named
     )
-    return entries
+    return ids
 
 
 @transaction.atomic
@@ -287,7 +330,12 @@ def clearing_assign(*, transaction_record: BankTransaction, customer: Customer, 
     record.status, record.customer, record.matched_by = TransactionStatus.ASSIGNED, customer, "staff"
     record.save(update_fields=["status", "customer", "matched_by"])
     numbers = tuple(dict.fromkeys(DOCUMENT_NUMBER.findall(record.title.upper())))
-    (entry,) = payments_post(
-        company=record.company, matched=[(record, Match(customer.pk, "staff", numbers))], now=now
+    payment = Payment(
+        record.pk,
+        record.reference[:40],
+        record.booked_on,
+        record.amount,
+        Match(customer.pk, "staff", numbers),
     )
-    return entry
+    (entry_id,) = payments_post(company=record.company, payments=[payment], now=now)
+    return LedgerEntry.objects.get(pk=entry_id)

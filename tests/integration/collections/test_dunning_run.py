@@ -281,3 +281,23 @@ def test_paying_withdraws_a_disconnection_the_dso_has_not_carried_out(company, p
     assert list(GridOrder.objects.filter(case=case).values_list("kind", "status")) == [
         (OrderKind.DISCONNECTION, OrderStatus.CANCELLED)
     ]
+
+
+def test_letters_keep_their_number_and_go_to_printer_batches_of_bounded_size(company, policy, now, settings):
+    from kilowatt.collections import notices as notices_module
+
+    settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
+    notices_module.LETTERS_PER_BATCH, bound = 2, notices_module.LETTERS_PER_BATCH
+    try:
+        for _ in range(3):
+            paper = factories.customer(company, now)
+            paper.preferred_channel = "paper"
+            paper.save()
+            _debt(company, paper, "150.00", DAY - timedelta(days=20), now)
+        dunning_run(company=company, on_date=DAY, now=now)
+    finally:
+        notices_module.LETTERS_PER_BATCH = bound
+    letters = Notice.objects.filter(company=company, channel="letter").order_by("pk")
+    assert [n.status for n in letters] == [NoticeStatus.PRINTED] * 3
+    assert sorted(n.print_batch.letters for n in letters) == [1, 2, 2]
+    assert all(n.letter["number"].startswith("PP/") and n.letter["items"] for n in letters)
