@@ -168,7 +168,7 @@ def ledger_allocate_many(
     if made:
         from kilowatt.finance.interest import interest_charges_record
 
-        interest_charges_record(company_id=company_id, settlements=made, now=now)
+        interest_charges_record(company_id=company_id, settlements=made, now=now, fresh=True)
     return made
 
 

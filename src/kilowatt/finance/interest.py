@@ -90,6 +90,11 @@ def recovery_compensation(*, debt: Decimal, eur_rate: Decimal) -> Decimal:
     return money_round(euros * eur_rate)
 
 
+def _chunks(values: list[int], size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 CHARGE_FIELDS = (
     "company_id",
     "customer_id",
@@ -105,7 +110,9 @@ CHARGE_FIELDS = (
 )
 
 
-def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement], now: datetime) -> int:
+def interest_charges_record(
+    *, company_id: int, settlements: Iterable[Settlement], now: datetime, fresh: bool = False
+) -> int:
     """Record the interest of every late settlement among these (in the caller's transaction); issue the
     notes at once when the company charges interest immediately. Returns the charges recorded."""
     late = [
@@ -113,12 +120,13 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
         for s in settlements
         if s.debit_kind in INTEREST_BEARING and s.debit_due is not None and s.credit_posted_on > s.debit_due
     ]
-    charged = set(
-        InterestCharge.objects.filter(allocation_id__in=[s.allocation_id for s in late]).values_list(
-            "allocation_id", flat=True
-        )
-    )
-    late = [s for s in late if s.allocation_id not in charged]  # computing again charges nothing more
+    if not fresh:  # allocations made just now have no charge yet; others may: computing again charges nothing
+        charged: set[int] = set()
+        for chunk in _chunks([s.allocation_id for s in late]):
+            charged.update(
+                InterestCharge.objects.filter(allocation_id__in=chunk).values_list("allocation_id", flat=True)
+            )
+        late = [s for s in late if s.allocation_id not in charged]
     if not late:
         return 0
     policy = FinancePolicy.objects.filter(company_id=company_id).first() or FinancePolicy(
@@ -128,17 +136,18 @@ def interest_charges_record(*, company_id: int, settlements: Iterable[Settlement
         return 0
     company = Company.objects.get(pk=company_id)
     tables = rate_tables(country=company.country or "PL")
-    kinds = dict(Customer.objects.filter(pk__in={s.customer_id for s in late}).values_list("pk", "kind"))
+    kinds: dict[int, str] = {}
+    for chunk in _chunks(sorted({s.customer_id for s in late})):
+        kinds.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "kind"))
     compensated: set[int] = set()
     if policy.recovery_compensation:
         businesses = {c for c, kind in kinds.items() if kind == CustomerKind.BUSINESS}
-        compensated = set(
-            InterestCharge.objects.filter(
-                debit_id__in={s.debit_id for s in late if s.customer_id in businesses}, compensation__gt=0
+        for chunk in _chunks(sorted({s.debit_id for s in late if s.customer_id in businesses})):
+            compensated.update(
+                InterestCharge.objects.filter(debit_id__in=chunk, compensation__gt=0)
+                .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
+                .values_list("debit_id", flat=True)
             )
-            .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
-            .values_list("debit_id", flat=True)
-        )
     charges = []
     for settlement in late:
         business = kinds[settlement.customer_id] == CustomerKind.BUSINESS

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kilowatt.core.bulk import rows_insert_ids
+from kilowatt.core.bulk import gc_paused, rows_insert_ids
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
 from kilowatt.finance.accounts import ACCOUNT_DIGITS, BANK_CODE_DIGITS
@@ -136,7 +136,6 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
     return found
 
 
-@transaction.atomic
 def statement_import(
     *, company: Company, file_name: str, content: bytes, now: datetime
 ) -> StatementImportResult:
@@ -144,6 +143,13 @@ def statement_import(
 
     The same file twice changes nothing; a transfer already imported from another file is counted as known.
     """
+    with gc_paused(), transaction.atomic():
+        return _statement_import(company=company, file_name=file_name, content=content, now=now)
+
+
+def _statement_import(
+    *, company: Company, file_name: str, content: bytes, now: datetime
+) -> StatementImportResult:
     file_hash = hashlib.sha256(content).hexdigest()
     done = BankStatement.objects.filter(company=company, file_hash=file_hash).first()
     if done is not None:

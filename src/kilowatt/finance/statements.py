@@ -172,12 +172,16 @@ _LINE61 = re.compile(
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<ccy>[A-Z]{3})(?P<amount>\d+,\d{0,2})$")
 
 
+_SWIFT_HEADER = re.compile(r"^\{1:[^}]*\}(\{2:[^}]*\})?(\{3:(\{[^}]*\})*\})?\{4:")
+
+
 def _mt940_fields(*, text: str) -> list[tuple[str, int, list[str]]]:
     """(tag, line, value lines) for each field; SWIFT block wrappers and control characters are dropped."""
     fields: list[tuple[str, int, list[str]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip("\x01\x03\r\ufeff").rstrip()
-        line = re.sub(r"^\{1:[^}]*\}(\{2:[^}]*\})?(\{3:(\{[^}]*\})*\})?\{4:", "", line)
+        if line.startswith("{"):
+            line = _SWIFT_HEADER.sub("", line)
         if line in ("", "-", "-}") or line.startswith("{5:"):
             continue
         match = _FIELD.match(line)
