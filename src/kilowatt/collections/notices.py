@@ -29,7 +29,7 @@ from kilowatt.parties.models import Channel, Customer
 log = logging.getLogger(__name__)
 
 DISCONNECTION_NOTICE_DAYS = 14
-LETTERS_PER_BATCH = 500
+LETTERS_PER_BATCH = 200
 LETTER_KIND = {
     NoticeKind.DUE_SOON: "reminder",
     NoticeKind.REMINDER: "reminder",
