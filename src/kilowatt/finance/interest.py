@@ -263,3 +263,50 @@ def interest_notes_with_invoices(
     if policy is None or policy.interest_mode != InterestMode.NEXT_INVOICE:
         return []
     return interest_notes_issue(company=company, on_date=on_date, now=now, customer_ids=customer_ids)
+
+
+def interest_note_letter(*, note: InterestNote) -> dict:
+    """The note as a letter document (kilowatt.letter/1) for printing: each late payment with its days
+    and interest; the recovery compensation as the note's fee."""
+    from kilowatt.finance.accounts import virtual_account_for
+
+    company, customer = note.company, note.customer
+    address = customer.correspondence_address or customer.address
+    charges = note.charges.select_related("debit").order_by("paid_on", "pk")
+    return {
+        "kind": "interest_note",
+        "number": note.number,
+        "issued_on": note.issued_on.isoformat(),
+        "place": company.city or company.name,
+        "language": customer.language if customer.language in ("pl", "en") else "pl",
+        "sender": {
+            "name": company.name,
+            "address_lines": [
+                line for line in (company.street, f"{company.postal_code} {company.city}".strip()) if line
+            ]
+            or [company.name],
+            "nip": company.nip,
+            "bank_account": virtual_account_for(company=company, customer_id=customer.pk),
+        },
+        "recipient": {
+            "name": customer.display_name,
+            "address_lines": [str(address).split(",")[0]],
+            "postal_code": address.postal_code,
+            "city": address.city,
+        },
+        "customer_number": customer.number,
+        "items": [
+            {
+                "document_number": charge.debit.document_number,
+                "due_date": charge.due_date.isoformat(),
+                "amount": str(charge.principal),
+                "open_amount": "0.00",
+                "days_late": charge.days,
+                "paid_on": charge.paid_on.isoformat(),
+                "interest": str(charge.amount),
+            }
+            for charge in charges
+        ],
+        "totals": {"amount": "0.00", "interest": str(note.interest), "fee": str(note.compensation)},
+        "deadline": note.due_date.isoformat(),
+    }

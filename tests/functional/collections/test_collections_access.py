@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -198,3 +199,47 @@ def test_journal_download_of_a_day(company, now):
     assert response.status_code == 200 and b"FV/000007/2026" in response.content
     sales = _client("sa", company, Role.SALES_MANAGER)
     assert sales.get(f"/payments/journal/?day={recorded}").status_code == 403
+
+
+def test_interest_note_prints_as_a_letter_for_its_company_only(company, other_company, now):
+    from kilowatt.finance.allocation import ledger_allocate
+    from kilowatt.finance.interest import interest_notes_issue
+    from kilowatt.finance.models import FinancePolicy
+
+    FinancePolicy.objects.create(company=company, interest_minimum=Decimal("0.01"))
+    customer = factories.customer(company, now)
+    ledger_post_many(
+        company=company,
+        postings=[
+            Posting(customer.pk, "invoice", "invoice", 8, "FV/000008/2026", Decimal("500.00"), DAY, DAY),
+            Posting(
+                customer.pk,
+                "payment",
+                "bank_transaction",
+                9,
+                "P",
+                Decimal("-500.00"),
+                DAY + timedelta(30),
+                None,
+            ),
+        ],
+        now=now,
+    )
+    ledger_allocate(customer=customer, now=now)
+    with transaction.atomic():
+        (note,) = interest_notes_issue(company=company, on_date=DAY + timedelta(days=31), now=now)
+    finance = _client("fi", company, Role.FINANCE)
+    assert (
+        finance.get(f"/payments/interest-notes/{note.pk}/pdf/").status_code == 302
+    )  # no address, no account
+    company.street, company.postal_code, company.city = "ul. Prosta 20", "00-850", "Warszawa"
+    company.bank_account_prefix = "109010147777"
+    company.save()
+    pdf = finance.get(f"/payments/interest-notes/{note.pk}/pdf/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (
+        _client("rival", other_company, Role.ADMIN)
+        .get(f"/payments/interest-notes/{note.pk}/pdf/")
+        .status_code
+        == 404
+    )

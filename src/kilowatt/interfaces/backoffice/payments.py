@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import APPROVE_PAYMENTS, RECORD_PAYMENTS, VIEW_BILLING
-from kilowatt.finance.interest import interest_notes_issue
+from kilowatt.documents.letters import LetterDocumentInvalid, letter_pdf_render
+from kilowatt.finance.interest import interest_note_letter, interest_notes_issue
 from kilowatt.finance.journal import JournalMappingMissing, journal_export, journal_file_name
-from kilowatt.finance.models import LedgerEntry, Refund, TransferExport
+from kilowatt.finance.models import InterestNote, LedgerEntry, Refund, TransferExport
 from kilowatt.finance.operations import credit_transfer, debt_write_off, ledger_entry_reverse
 from kilowatt.finance.payments import clearing_assign, statement_import
 from kilowatt.finance.queries import (
@@ -303,3 +304,22 @@ def credit_transfer_view(request: HttpRequest, customer_id: int) -> HttpResponse
     else:
         messages.success(request, _("Credit moved to %(customer)s.") % {"customer": target.display_name})
     return _customer_back(customer_id)
+
+
+@staff_page(VIEW_BILLING)
+def interest_note_pdf(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = (
+        InterestNote.objects.filter(company=request.company, pk=note_id)
+        .select_related("company", "customer__address", "customer__correspondence_address")
+        .first()
+    )
+    if note is None:
+        raise Http404
+    try:
+        pdf = letter_pdf_render(letter=interest_note_letter(note=note))
+    except LetterDocumentInvalid as invalid:  # e.g. the company has no address or bank account set yet
+        messages.error(request, str(invalid))
+        return _customer_back(note.customer_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{note.number.replace("/", "-")}.pdf"'
+    return response

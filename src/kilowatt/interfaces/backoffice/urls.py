@@ -34,6 +34,7 @@ urlpatterns = [
     path("payments/interest-notes/", payments.interest_notes_new, name="interest_notes_new"),
     path("customers/<int:customer_id>/refunds/new/", payments.refund_new, name="refund_new"),
     path("payments/journal/", payments.journal_download, name="journal_download"),
+    path("payments/interest-notes/<int:note_id>/pdf/", payments.interest_note_pdf, name="interest_note_pdf"),
     path(
         "customers/<int:customer_id>/debts/<int:entry_id>/write-off/",
         payments.debt_write_off_view,
