@@ -45,7 +45,7 @@ from kilowatt.collections.models import (
 )
 from kilowatt.collections.notices import channel_for, notice_write
 from kilowatt.collections.queries import customers_disputing, customers_on_plan, overdue_by_customer
-from kilowatt.core.bulk import rows_insert, rows_update
+from kilowatt.core.bulk import gc_paused, rows_insert, rows_update
 from kilowatt.core.models import Company
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.core.numbering import number_series_take
@@ -118,7 +118,8 @@ def dunning_run(*, company: Company, on_date: date, now: datetime) -> DunningRun
     """Run the night of ``on_date`` for the company (in one transaction); send its notices afterwards."""
     from kilowatt.collections.notices import notices_dispatch
 
-    run = _run_in_transaction(company=company, on_date=on_date, now=now)
+    with gc_paused():
+        run = _run_in_transaction(company=company, on_date=on_date, now=now)
     run.counts.update(notices_dispatch(company=company, on_date=on_date, now=now))
     DunningRun.objects.filter(pk=run.pk).update(counts=run.counts)
     return run
