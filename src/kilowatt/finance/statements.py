@@ -214,7 +214,10 @@ def _mt940_balance(*, tag: str, line: int, value: str) -> tuple[Decimal, str]:
 
 def _mt940_date(*, line: int, yymmdd: str) -> date:
     try:
-        return datetime.strptime(yymmdd, "%y%m%d").date()
+        if len(yymmdd) != 6 or not yymmdd.isdigit():
+            raise ValueError(yymmdd)
+        year = int(yymmdd[:2])  # as strptime's %y: 00–68 are 2000–2068, 69–99 are 1969–1999
+        return date(year + (2000 if year < 69 else 1900), int(yymmdd[2:4]), int(yymmdd[4:]))
     except ValueError:
         raise StatementInvalid(line, _("%(value)s is not a date (YYMMDD)") % {"value": yymmdd}) from None
 
