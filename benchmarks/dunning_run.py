@@ -168,21 +168,22 @@ def _run_phases() -> PhaseTimer:
     from django.db import connections
 
     import kilowatt.collections.run as run
-    from kilowatt.collections.models import DunningCase
+    import kilowatt.collections.work as work
 
     timer = PhaseTimer()
     timer.wrap(run, "plans_check", "instalment plans checked")
     timer.wrap(run, "overdue_by_customer", "overdue by customer (one aggregate)")
     timer.wrap(run, "_holds", "holds (plans, vulnerable, disputes)")
-    timer.wrap(DunningCase, "save", "  DunningCase.save (a new case)")
-    timer.wrap(run, "notice_write", "  notice_write")
+    timer.wrap(run, "rows_insert", {"DunningCase": "new cases inserted"})
+    timer.wrap(run, "notice_write", "  notice_write (reminders before due)")
+    timer.wrap(work, "notice_write", "  notice_write (steps)")
     timer.wrap(run, "_reminders_before_due", "reminders before the due date")
-    timer.wrap(run, "_notice_items", "  letters' items (_notice_items)")
-    timer.wrap(run, "_fees_post", "  fees posted and allocated")
-    timer.wrap(run, "rows_insert", {"DunningEvent": "  insert DunningEvent", "Notice": "  insert Notice",
-                                    "GridOrder": "  insert GridOrder"})  # fmt: skip
-    timer.wrap(DunningCase.objects, "bulk_update", "  DunningCase bulk_update")
-    timer.wrap(run, "_write", "write (_write)")
+    timer.wrap(work, "_notice_items", "  letters' items (_notice_items)")
+    timer.wrap(work, "_fees_post", "  fees posted and allocated")
+    timer.wrap(work, "rows_insert", {"DunningEvent": "  insert DunningEvent", "Notice": "  insert Notice",
+                                     "GridOrder": "  insert GridOrder"})  # fmt: skip
+    timer.wrap(work, "rows_update", {"DunningCase": "  cases updated (rows_update)"})
+    timer.wrap(work, "work_write", "write (work_write)")
     timer.wrap(connections["default"], "commit", "commit (deferred FK checks, WAL flush)")
     return timer
 
@@ -200,7 +201,7 @@ def _dispatch_phases() -> PhaseTimer:
     timer.wrap(letters, "letter_check", "letter_check")
     timer.wrap(letters, "letters_print_batch", "letters_print_batch (one PDF)")
     timer.wrap(PrintBatch, "save", "PrintBatch.save")
-    timer.wrap(Notice.objects, "bulk_update", "Notice bulk_update (letters)")
+    timer.wrap(notices, "rows_update", {"Notice": "Notice rows_update (letters)"})
     timer.wrap(connections["default"], "commit", "commits")
     return timer
 

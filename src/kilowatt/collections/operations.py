@@ -88,13 +88,13 @@ def case_step_decide(
     *, case: DunningCase, approve: bool, reason: str, made_by: str, on_date: date, now: datetime
 ) -> DunningCase:
     """Approve the step waiting for approval (it is taken now) or reject it (the case stays where it is)."""
-    from kilowatt.collections.run import _next_step, _Work, _write, step_take
+    from kilowatt.collections.work import NightWork, next_step, step_take, work_write
 
     case = _locked(case)
     if not case.awaiting_approval or case.status != CaseStatus.OPEN:
         raise ValidationFailed.single("case", _("No step of this case waits for approval."))
     steps = sorted(case.policy.steps.all(), key=lambda s: s.position)
-    step = _next_step(case, steps)
+    step = next_step(case, steps)
     if step is None:
         raise ValidationFailed.single("case", _("The policy has no further step."))
     case.awaiting_approval = False
@@ -109,9 +109,9 @@ def case_step_decide(
         )
     _event(case, CaseEventKind.APPROVED, reason.strip()[:500], made_by, on_date, now, step=step)
     amount, oldest_due = overdue
-    work = _Work(case.company, on_date, now)
+    work = NightWork(case.company, on_date, now)
     step_take(work=work, case=case, step=step, amount=amount, oldest_due=oldest_due)
-    _write(work)
+    work_write(work)
     case.refresh_from_db()
     return case
 
