@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -33,7 +33,7 @@ CHUNK = 2000
 INTEREST_BEARING = frozenset({LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION, LedgerEntryKind.NOTE})
 
 
-@dataclass
+@dataclass(slots=True)
 class OpenItem:
     entry_id: int
     customer_id: int
@@ -43,7 +43,6 @@ class OpenItem:
     posted_on: date
     due_date: date | None
     open: Decimal  # always positive: what is left to settle
-    allocated: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
 def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
