@@ -98,7 +98,7 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
     customers: dict[int, Customer] = {}
     for start in range(0, len(concerned), CHUNK):
         customers.update(
-            Customer.objects.filter(pk__in=concerned[start : start + CHUNK])
+            Customer.objects.filter(pk__any_of=concerned[start : start + CHUNK])
             .select_related("address", "correspondence_address")
             .in_bulk()
         )
@@ -153,7 +153,7 @@ def _closed_by_hand(company: Company, customer_ids: list[int], on_date: date) ->
     for start in range(0, len(customer_ids), CHUNK):
         rows = DunningEvent.objects.filter(
             case__company=company,
-            case__customer_id__in=customer_ids[start : start + CHUNK],
+            case__customer_id__any_of=customer_ids[start : start + CHUNK],
             kind=CaseEventKind.CLOSED,
         ).exclude(made_by="")
         for customer_id, day in rows.values_list("case__customer_id", "on_date"):
@@ -162,7 +162,7 @@ def _closed_by_hand(company: Company, customer_ids: list[int], on_date: date) ->
         return set()
     newest: dict[int, date] = {}
     overdue_debts = (
-        LedgerEntry.objects.filter(customer_id__in=list(closed), amount__gt=0, due_date__lt=on_date)
+        LedgerEntry.objects.filter(customer_id__any_of=list(closed), amount__gt=0, due_date__lt=on_date)
         .annotate(paid=Sum("allocations_received__amount"))
         .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount") - HALF_GROSZ))
         .values_list("customer_id", "due_date")
@@ -215,7 +215,7 @@ def _orders_after_closing(work: NightWork, closed: list[DunningCase]) -> None:
     by_pk = {case.pk: case for case in closed}
     for start in range(0, len(ids), CHUNK):
         orders = GridOrder.objects.filter(
-            case_id__in=ids[start : start + CHUNK], kind=OrderKind.DISCONNECTION
+            case_id__any_of=ids[start : start + CHUNK], kind=OrderKind.DISCONNECTION
         )
         orders.filter(status=OrderStatus.SENT).update(status=OrderStatus.CANCELLED)
         for case_id, point_id in orders.filter(status=OrderStatus.DONE).values_list(
@@ -326,7 +326,7 @@ def _reminders_before_due(work: NightWork, policies: list[DunningPolicy]) -> Non
 
 def _settled(entries: list[LedgerEntry]) -> dict[int, Decimal]:
     return dict(
-        Allocation.objects.filter(debit_id__in=[e.pk for e in entries])
+        Allocation.objects.filter(debit_id__any_of=[e.pk for e in entries])
         .values("debit_id")
         .annotate(s=Sum("amount"))
         .values_list("debit_id", "s")

@@ -132,7 +132,7 @@ def _notice_items(work: NightWork) -> None:
     for start in range(0, len(wanted), CHUNK):
         rows = (
             LedgerEntry.objects.filter(
-                customer_id__in=wanted[start : start + CHUNK], amount__gt=0, due_date__lt=work.on_date
+                customer_id__any_of=wanted[start : start + CHUNK], amount__gt=0, due_date__lt=work.on_date
             )
             .annotate(paid=Sum("allocations_received__amount"))
             .filter(Q(paid__isnull=True) | Q(paid__lt=F("amount") - HALF_GROSZ))

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "kilowatt.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from kilowatt.core.lookups import lookups_register
+
+        lookups_register()

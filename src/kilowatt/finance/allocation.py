@@ -27,7 +27,7 @@ from kilowatt.finance.models import (
 )
 from kilowatt.parties.models import Customer
 
-CHUNK = 2000
+CHUNK = 10000
 
 # Debts that bear late-payment interest: interest is never charged on interest, fees or refunds.
 INTEREST_BEARING = frozenset({LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION, LedgerEntryKind.NOTE})
@@ -51,12 +51,12 @@ def open_items_of(*, customer_ids: Sequence[int]) -> dict[int, list[OpenItem]]:
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start : start + CHUNK]
         debits = (
-            LedgerEntry.objects.filter(customer_id__in=chunk, amount__gt=0)
+            LedgerEntry.objects.filter(customer_id__any_of=chunk, amount__gt=0)
             .annotate(settled=Sum("allocations_received__amount"))
             .filter(Q(settled__isnull=True) | Q(settled__lt=F("amount") - HALF_GROSZ))
         )
         credits = (
-            LedgerEntry.objects.filter(customer_id__in=chunk, amount__lt=0)
+            LedgerEntry.objects.filter(customer_id__any_of=chunk, amount__lt=0)
             .annotate(settled=Sum("allocations_made__amount"))
             .filter(Q(settled__isnull=True) | Q(settled__lt=-F("amount") - HALF_GROSZ))
         )
@@ -147,7 +147,7 @@ def ledger_allocate_many(
     for start in range(0, len(ids), CHUNK):
         list(
             Customer.objects.select_for_update()
-            .filter(pk__in=ids[start : start + CHUNK])
+            .filter(pk__any_of=ids[start : start + CHUNK])
             .order_by("pk")
             .values_list("pk")
         )
@@ -184,7 +184,7 @@ def credits_allocate(*, customer_ids: list[int], now: datetime) -> int:
     company_ids: dict[int, int] = {}
     for start in range(0, len(customer_ids), CHUNK):
         rows = (
-            LedgerEntry.objects.filter(customer_id__in=customer_ids[start : start + CHUNK], amount__lt=0)
+            LedgerEntry.objects.filter(customer_id__any_of=customer_ids[start : start + CHUNK], amount__lt=0)
             .annotate(used=Sum("allocations_made__amount"))
             .filter(Q(used__isnull=True) | Q(used__lt=-F("amount") - HALF_GROSZ))
             .values_list("customer_id", "company_id")

@@ -124,7 +124,9 @@ def interest_charges_record(
         charged: set[int] = set()
         for chunk in _chunks([s.allocation_id for s in late]):
             charged.update(
-                InterestCharge.objects.filter(allocation_id__in=chunk).values_list("allocation_id", flat=True)
+                InterestCharge.objects.filter(allocation_id__any_of=chunk).values_list(
+                    "allocation_id", flat=True
+                )
             )
         late = [s for s in late if s.allocation_id not in charged]
     if not late:
@@ -138,13 +140,13 @@ def interest_charges_record(
     tables = rate_tables(country=company.country or "PL")
     kinds: dict[int, str] = {}
     for chunk in _chunks(sorted({s.customer_id for s in late})):
-        kinds.update(Customer.objects.filter(pk__in=chunk).values_list("pk", "kind"))
+        kinds.update(Customer.objects.filter(pk__any_of=chunk).values_list("pk", "kind"))
     compensated: set[int] = set()
     if policy.recovery_compensation:
         businesses = {c for c, kind in kinds.items() if kind == CustomerKind.BUSINESS}
         for chunk in _chunks(sorted({s.debit_id for s in late if s.customer_id in businesses})):
             compensated.update(
-                InterestCharge.objects.filter(debit_id__in=chunk, compensation__gt=0)
+                InterestCharge.objects.filter(debit_id__any_of=chunk, compensation__gt=0)
                 .exclude(note__isnull=True, allocation__reversed_by__isnull=False)
                 .values_list("debit_id", flat=True)
             )
@@ -204,7 +206,7 @@ def interest_notes_issue(
         company=company, note__isnull=True, allocation__reversed_by__isnull=True
     )
     if customer_ids is not None:
-        waiting = waiting.filter(customer_id__in=customer_ids)
+        waiting = waiting.filter(customer_id__any_of=list(customer_ids))
     totals = (
         waiting.values("customer_id")
         .annotate(interest=Sum("amount"), compensation=Sum("compensation"))

@@ -90,7 +90,9 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
     }
     existing: set[int] = set()
     for chunk in _chunks(sorted(set(by_account.values()))):
-        existing.update(Customer.objects.filter(company=company, pk__in=chunk).values_list("pk", flat=True))
+        existing.update(
+            Customer.objects.filter(company=company, pk__any_of=chunk).values_list("pk", flat=True)
+        )
     for i, cid in by_account.items():
         if cid in existing:
             found[i] = Match(cid, "virtual_account", numbers[i])
@@ -99,12 +101,12 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
     customers_by_number: dict[str, int] = {}
     for chunk in _chunks(wanted):
         documents.update(
-            LedgerEntry.objects.filter(company=company, document_number__in=chunk)
+            LedgerEntry.objects.filter(company=company, document_number__any_of=chunk)
             .exclude(kind__in=[LedgerEntryKind.PAYMENT, LedgerEntryKind.REVERSAL])
             .values_list("document_number", "customer_id")
         )
         customers_by_number.update(
-            Customer.objects.filter(company=company, number__in=chunk).values_list("number", "pk")
+            Customer.objects.filter(company=company, number__any_of=chunk).values_list("number", "pk")
         )
     payers = sorted(
         {e.counterparty_account for i, e in enumerate(entries) if found[i] is None and e.counterparty_account}
@@ -113,7 +115,7 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
     for chunk in _chunks(payers):
         for account, cid in (
             BankTransaction.objects.filter(
-                company=company, counterparty_account__in=chunk, customer__isnull=False
+                company=company, counterparty_account__any_of=chunk, customer__isnull=False
             )
             .values_list("counterparty_account", "customer_id")
             .distinct()
@@ -171,7 +173,7 @@ def _statement_import(
     known: set[str] = set()
     for chunk in _chunks([e.reference[:100] for e in parsed.entries]):
         known.update(
-            BankTransaction.objects.filter(company=company, reference__in=chunk).values_list(
+            BankTransaction.objects.filter(company=company, reference__any_of=chunk).values_list(
                 "reference", flat=True
             )
         )

@@ -146,11 +146,14 @@ def test_two_payments_at_once_never_use_the_same_debt_twice(bank_company, now, r
     account = virtual_account_for(company=bank_company, customer_id=anna.pk)
     files = [_csv([("2026-03-01", "100.00", "PLN", "x", "", "", account, f"PAR{i}")]) for i in range(2)]
     barrier = threading.Barrier(2)
+    errors = []
 
     def pay(content):
         barrier.wait()
         try:
             statement_import(company=bank_company, file_name="p.csv", content=content, now=now)
+        except Exception as error:  # noqa: BLE001 - reported below: both imports must succeed
+            errors.append(error)
         finally:
             connections.close_all()
 
@@ -159,6 +162,7 @@ def test_two_payments_at_once_never_use_the_same_debt_twice(bank_company, now, r
         t.start()
     for t in threads:
         t.join()
+    assert not errors
     debt = LedgerEntry.objects.get(document_number="FV/000009/2026")
     assert sum(a.amount for a in Allocation.objects.filter(debit=debt)) == D("100.00")
     assert customer_balance(customer=anna) == D("-100.00")
