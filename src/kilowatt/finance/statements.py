@@ -113,8 +113,14 @@ def _decode(*, content: bytes) -> str:
     return text
 
 
+_SPACES = re.compile(r"\s+")
+_SUBFIELD = re.compile(r"[~^](\d{2})")
+_ANY_ACCOUNT = re.compile(r"[A-Z]{2}\w{13,32}|\d{26}")
+_PL_ACCOUNT = re.compile(r"(PL)?\d{26}")
+
+
 def _compact(value: str) -> str:
-    return re.sub(r"\s+", "", value or "").lstrip("/")
+    return _SPACES.sub("", value or "").lstrip("/")
 
 
 def _join(parts: list[str]) -> str:
@@ -287,19 +293,19 @@ def _mt940_entry(*, ids: list[str], line61, details: str, currency: str, index: 
         amount = -amount
     bank_ref, own_ref = (match["bref"] or "").strip(), match["cref"].strip()
     reference = bank_ref or ("" if own_ref.upper() == "NONREF" else own_ref)
-    parts, sub = re.split(r"[~^](\d{2})", details), {}  # parts[0]: the bank's transaction code, if any
+    parts, sub = _SUBFIELD.split(details), {}  # parts[0]: the bank's transaction code, if any
     for code, text in zip(parts[1::2], parts[2::2], strict=True):
         sub.setdefault(code, []).append(text)
     title = _title_join([v for code in _TITLE for v in sub.get(code, [])]) if sub else details.strip()
     found = {code: _compact("".join(sub.get(code, []))) for code in ("30", "31", "38", _VIRTUAL_ACCOUNT)}
     candidates = (found["38"], found["31"], found["30"] + found["31"])
-    other = next((c for c in candidates if re.fullmatch(r"[A-Z]{2}\w{13,32}|\d{26}", c)), "")
+    other = next((c for c in candidates if _ANY_ACCOUNT.fullmatch(c)), "")
     virtual = found[_VIRTUAL_ACCOUNT] if amount > 0 else ""
     return _entry(statement_id="/".join(ids[:2]), index=index, line=line, booked_on=booked_on,
                   amount=amount, currency=currency, reference=reference, title=title,
                   counterparty_name=_join([v for code in _NAME for v in sub.get(code, [])]),
                   counterparty_account=other,
-                  account=virtual if re.fullmatch(r"(PL)?\d{26}", virtual) else "")  # fmt: skip
+                  account=virtual if _PL_ACCOUNT.fullmatch(virtual) else "")  # fmt: skip
 
 
 # --- camt.053
