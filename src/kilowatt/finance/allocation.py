@@ -105,9 +105,12 @@ def _settle(items: list[OpenItem], named: Mapping[int, Iterable[str]]) -> list[S
     made: list[Settlement] = []
     for credit in credits:
         names = set(named.get(credit.entry_id, ()))
-        ordered = [d for d in debits if d.document_number in names] + [
-            d for d in debits if d.document_number not in names
-        ]
+        ordered = (
+            [d for d in debits if d.document_number in names]
+            + [d for d in debits if d.document_number not in names]
+            if names
+            else debits
+        )
         for debit in ordered:
             if credit.open == 0:
                 break

@@ -190,7 +190,7 @@ def _mt940_fields(*, text: str) -> list[tuple[str, int, list[str]]]:
             line = _SWIFT_HEADER.sub("", line)
         if line in ("", "-", "-}") or line.startswith("{5:"):
             continue
-        match = _FIELD.match(line)
+        match = _FIELD.match(line) if line[0] == ":" else None  # most lines are ~NN subfields
         if match:
             fields.append((match[1], number, [match[2]]))
         elif fields:
