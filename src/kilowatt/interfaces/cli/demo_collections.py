@@ -232,8 +232,12 @@ def demo_payments_generate(
         count += len(transfers)
     with transaction.atomic():
         interest_notes_issue(company=company, on_date=today - timedelta(days=12), now=now)
-    path = _tour_statement(
-        company=company, today=today, debtors=debtors, accounts=accounts, names=names, rng=rng
+    path = (
+        _tour_statement(
+            company=company, today=today, debtors=debtors, accounts=accounts, names=names, rng=rng
+        )
+        if tour
+        else None
     )
     return DemoPayments(len(by_month), count, debtors, late_payers, path)
 
