@@ -17,6 +17,7 @@ RUN_BILLING = "billing.run"
 ENTER_READS = "metering.reads.enter"
 RECORD_PAYMENTS = "payments.record"
 APPROVE_PAYMENTS = "payments.approve"  # refunds and write-offs: approved by someone other than who asked
+MANAGE_LEADS = "leads.manage"
 VIEW_COLLECTIONS = "collections.view"
 WORK_COLLECTIONS = "collections.work"
 
@@ -38,10 +39,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             APPROVE_PAYMENTS,
             VIEW_COLLECTIONS,
             WORK_COLLECTIONS,
+            MANAGE_LEADS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
         {
+            MANAGE_LEADS,
             VIEW_MASTER_DATA,
             CHANGE_MASTER_DATA,
             EXPORT_DATA,
@@ -52,7 +55,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_COLLECTIONS,
         }
     ),
-    Role.SALES_MANAGER: frozenset({VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS}),
+    Role.SALES_MANAGER: frozenset(
+        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS, MANAGE_LEADS}
+    ),
     Role.BILLING: frozenset(
         {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
     ),
@@ -75,6 +80,7 @@ TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "billing-run": frozenset({VIEW_BILLING, RUN_BILLING}),
     "collections": frozenset({VIEW_BILLING, VIEW_COLLECTIONS}),
     "payments": frozenset({VIEW_BILLING, RECORD_PAYMENTS}),
+    "leads": frozenset({MANAGE_LEADS}),
 }
 
 

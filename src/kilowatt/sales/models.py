@@ -104,3 +104,102 @@ class ContractSupplyPoint(models.Model):
                 name="contract_sp_period",
             ),
         ]
+
+
+class Campaign(models.Model):
+    """A marketing campaign: leads and, through them, offers and contracts are counted against it."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="campaigns")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=40, blank=True)
+    cost = models.DecimalField(_("cost (PLN)"), max_digits=12, decimal_places=2, default=0)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "name"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="campaign_code_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    QUALIFIED = "qualified", _("Qualified")
+    CONVERTED = "converted", _("Converted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Lead(models.Model):
+    """A first contact: a person or business who may buy. Identifiers are stored normalised, so
+    duplicates (same NIP, PESEL, e-mail, phone or supply point) are found by equality."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="leads")
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=[("person", _("Person")), ("business", _("Business"))]
+    )
+    first_name = models.CharField(_("first name"), max_length=80, blank=True)
+    last_name = models.CharField(_("last name"), max_length=120, blank=True)
+    business_name = models.CharField(_("business name"), max_length=250, blank=True)
+    nip = models.CharField(_("NIP"), max_length=10, blank=True)
+    pesel = models.CharField(_("PESEL"), max_length=11, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    supply_point_code = models.CharField(_("supply point code"), max_length=32, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    commodity = models.CharField(_("commodity"), max_length=16, blank=True)
+    annual_consumption_kwh = models.DecimalField(
+        _("annual consumption (kWh)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    external_id = models.CharField(_("id at the source"), max_length=64, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    notes = models.TextField(_("notes"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A lead platform sending the same lead again is recognised by its id there.
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_external_id_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["company", "nip"], name="lead_nip"),
+            models.Index(fields=["company", "pesel"], name="lead_pesel"),
+            models.Index(fields=["company", "email"], name="lead_email"),
+            models.Index(fields=["company", "phone"], name="lead_phone"),
+            models.Index(fields=["company", "supply_point_code"], name="lead_supply_point"),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == "business":
+            return self.business_name
+        return f"{self.first_name} {self.last_name}".strip()

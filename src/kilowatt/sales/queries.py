@@ -1,11 +1,11 @@
-"""Reads of contracts."""
+"""Reads of contracts and leads."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from kilowatt.core.models import Company
-from kilowatt.sales.models import Contract
+from kilowatt.sales.models import Contract, Lead
 
 
 def contracts_of_company(*, company: Company) -> QuerySet[Contract]:
@@ -37,3 +37,8 @@ def contracts_search(*, company: Company, text: str, limit: int = 20) -> list[Co
     return list(contracts.filter(number=text)[:limit]) or list(
         contracts.filter(number__startswith=text).order_by("number")[:limit]
     )
+
+
+def leads_of_company(*, company: Company, status: str = "") -> QuerySet[Lead]:
+    leads = Lead.objects.filter(company=company)
+    return leads.filter(status=status) if status else leads

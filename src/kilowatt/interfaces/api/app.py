@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from kilowatt.interfaces.api import billing, contracts, customers, finance, network
+from kilowatt.interfaces.api import billing, contracts, customers, finance, leads, network
 from kilowatt.interfaces.api.auth import StaffSessionAuth, TokenAuth
 from kilowatt.interfaces.api.errors import install_error_handlers
 
@@ -22,3 +22,4 @@ api.add_router("", network.router)
 api.add_router("", contracts.router)
 api.add_router("", billing.router)
 api.add_router("", finance.router)
+api.add_router("", leads.router)
