@@ -145,9 +145,10 @@ def lead_duplicates(*, company: Company, values: dict) -> list[Duplicate]:
 
 def _duplicate_error(duplicates: list[Duplicate]) -> ValidationFailed:
     first = duplicates[0]
+    label = str(Lead._meta.get_field(first.field).verbose_name)
     if first.lead_id:
         message = _("The same %(field)s as the lead %(name)s (no. %(id)s).") % {
-            "field": first.field,
+            "field": label,
             "name": first.label,
             "id": first.lead_id,
         }

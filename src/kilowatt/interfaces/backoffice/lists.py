@@ -14,9 +14,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
+from kilowatt.core.permissions import MANAGE_LEADS, VIEW_MASTER_DATA
 from kilowatt.network.queries import meters_of_company, supply_points_of_company
 from kilowatt.parties.queries import customers_of_company, customers_search
-from kilowatt.sales.queries import contracts_of_company
+from kilowatt.sales.models import LeadStatus
+from kilowatt.sales.queries import contracts_of_company, leads_of_company
 
 EXPORT_LIMIT = 100_000
 
@@ -46,6 +48,7 @@ class ListSpec:
     filters: list[Filter]
     default_sort: str
     detail_url: Callable[[Any], str] | None = None
+    permission: str = VIEW_MASTER_DATA
 
 
 def _text_customers(queryset: QuerySet, value: str, company) -> QuerySet:
@@ -164,6 +167,27 @@ SPECS: dict[str, ListSpec] = {
         ],
         default_sort="-number",
         detail_url=lambda c: f"/customers/{c.customer_id}/",
+    ),
+    "leads": ListSpec(
+        key="leads",
+        title=_("Leads"),
+        queryset=lambda company: leads_of_company(company=company).select_related("campaign"),
+        columns=[
+            Column("created", _("Received"), lambda lead: lead.created_at, "created_at"),
+            Column("name", _("Name"), lambda lead: lead.display_name, "last_name"),
+            Column("contact", _("Contact"), lambda lead: " ".join(filter(None, [lead.phone, lead.email]))),
+            Column("point", _("Supply point"), lambda lead: lead.supply_point_code),
+            Column("source", _("Source"), lambda lead: lead.source, "source"),
+            Column("campaign", _("Campaign"), lambda lead: lead.campaign.name if lead.campaign else ""),
+            Column("status", _("Status"), lambda lead: lead.get_status_display(), "status"),
+            Column("duplicate", _("Duplicate of"), lambda lead: lead.duplicate_of_id or ""),
+        ],
+        filters=[
+            Filter("source", _("Source"), _eq("source")),
+            Filter("status", _("Status"), _eq("status"), list(LeadStatus.choices)),
+        ],
+        default_sort="-created_at",
+        permission=MANAGE_LEADS,
     ),
 }
 

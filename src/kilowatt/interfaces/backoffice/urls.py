@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import billing, collections, metering, payments, views
+from kilowatt.interfaces.backoffice import billing, collections, leads, metering, payments, views
 
 app_name = "backoffice"
 
@@ -23,6 +23,8 @@ urlpatterns = [
         "supply-points/<int:supply_point_id>/reads/", metering.supply_point_reads, name="supply_point_reads"
     ),
     path("lists/<slug:list_key>/", views.object_list, name="list"),
+    path("leads/new/", leads.lead_new, name="lead_new"),
+    path("leads/import/", leads.leads_upload, name="leads_import"),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("tariffs/", views.tariffs, name="tariffs"),
     path("payments/", payments.payments, name="payments"),

@@ -123,6 +123,8 @@ def object_list(request: HttpRequest, list_key: str) -> HttpResponse:
     spec = SPECS.get(list_key)
     if spec is None:
         raise Http404
+    if spec.permission not in request.permissions:
+        raise PermissionDenied
     rows, active, sort = filtered_rows(request, spec)
     if request.GET.get("export") == "xlsx":
         if EXPORT_DATA not in request.permissions:
