@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kilowatt.finance.models import JournalAccount, JournalExport
+from kilowatt.finance.models import FinancePolicy, JournalAccount, JournalExport, StatutoryInterestRate
 from kilowatt.parties.models import CustomerKind
 
 
@@ -69,3 +69,21 @@ class JournalExportAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FinancePolicy)
+class FinancePolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "company",
+        "allocation_order",
+        "interest_mode",
+        "interest_minimum",
+        "recovery_compensation",
+    ]
+
+
+@admin.register(StatutoryInterestRate)
+class StatutoryInterestRateAdmin(admin.ModelAdmin):
+    list_display = ["country", "kind", "valid_from", "rate", "source"]
+    list_filter = ["country", "kind"]
+    ordering = ["country", "kind", "-valid_from"]
