@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -203,3 +204,110 @@ class Lead(models.Model):
         if self.kind == "business":
             return self.business_name
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class OpportunityStage(models.TextChoices):
+    QUALIFICATION = "qualification", _("Qualification")
+    OFFER = "offer", _("Offer")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Opportunity(models.Model):
+    """A chance to sell to a customer: who owns it, who shares in it, what and how much."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="opportunities")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    commodity = models.CharField(_("commodity"), max_length=16)
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.QUALIFICATION
+    )
+    expected_volume_mwh = models.DecimalField(
+        _("expected volume (MWh a year)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    supply_points = models.ManyToManyField(
+        SupplyPoint, verbose_name=_("supply points"), related_name="opportunities", blank=True
+    )
+    new_supply_point_codes = models.CharField(
+        _("supply points not yet known to us"), max_length=500, blank=True
+    )
+    lost_reason = models.CharField(_("why lost"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityParticipant(models.Model):
+    """A person sharing in an opportunity; the shares of one opportunity sum to 100 % (commissions)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    share = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "user"], name="participant_once"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=100), name="participant_share_range"),
+        ]
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    TASK = "task", _("Task")
+
+
+class Activity(models.Model):
+    """A call, a meeting or a task of an opportunity, with its due time and whether it is done."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(_("kind"), max_length=16, choices=ActivityKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["done_at", "due_at", "id"]
