@@ -8,8 +8,14 @@ class InterfacesConfig(AppConfig):
     verbose_name = _("Interfaces")
 
     def ready(self) -> None:
-        from kilowatt.interfaces.backoffice import billing_panels, collections_panels, customer_panels
+        from kilowatt.interfaces.backoffice import (
+            billing_panels,
+            collections_panels,
+            customer_panels,
+            sales_panels,
+        )
 
         customer_panels.register()
         billing_panels.register()
         collections_panels.register()
+        sales_panels.register()

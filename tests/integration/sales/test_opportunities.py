@@ -68,7 +68,9 @@ def test_a_lead_for_a_known_supply_point_joins_its_customer(company, now, team):
 
 def test_shares_must_sum_to_a_hundred(company, other_company, now, team):
     owner, helper = team
-    lead = lead_create(company=company, data=LeadData(first_name="Jan", last_name="Lis", phone="601 000 001"), now=now)
+    lead = lead_create(
+        company=company, data=LeadData(first_name="Jan", last_name="Lis", phone="601 000 001"), now=now
+    )
     opportunity = lead_convert(lead=lead, address=ADDRESS, owner=owner, actor=owner, now=now)
     with pytest.raises(ValidationFailed) as failed:
         participants_set(opportunity=opportunity, shares=[Share(owner.pk, "60"), Share(helper.pk, "30")])
@@ -82,7 +84,9 @@ def test_shares_must_sum_to_a_hundred(company, other_company, now, team):
 
 def test_stages_and_activities(company, now, team):
     owner, helper = team
-    lead = lead_create(company=company, data=LeadData(first_name="Ala", last_name="Sowa", phone="601 000 002"), now=now)
+    lead = lead_create(
+        company=company, data=LeadData(first_name="Ala", last_name="Sowa", phone="601 000 002"), now=now
+    )
     opportunity = lead_convert(lead=lead, address=ADDRESS, owner=owner, actor=owner, now=now)
     with pytest.raises(ValidationFailed):
         opportunity_stage_change(opportunity=opportunity, stage=OpportunityStage.LOST)

@@ -187,6 +187,7 @@ SPECS: dict[str, ListSpec] = {
             Filter("status", _("Status"), _eq("status"), list(LeadStatus.choices)),
         ],
         default_sort="-created_at",
+        detail_url=lambda lead: f"/leads/{lead.pk}/",
         permission=MANAGE_LEADS,
     ),
 }

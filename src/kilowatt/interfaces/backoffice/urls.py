@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kilowatt.interfaces.backoffice import billing, collections, leads, metering, payments, views
+from kilowatt.interfaces.backoffice import (
+    billing,
+    collections,
+    leads,
+    metering,
+    opportunities,
+    payments,
+    views,
+)
 
 app_name = "backoffice"
 
@@ -25,6 +33,13 @@ urlpatterns = [
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("leads/new/", leads.lead_new, name="lead_new"),
     path("leads/import/", leads.leads_upload, name="leads_import"),
+    path("leads/<int:lead_id>/", opportunities.lead_detail, name="lead"),
+    path("opportunities/<int:opportunity_id>/", opportunities.opportunity_detail, name="opportunity"),
+    path(
+        "opportunities/<int:opportunity_id>/action/",
+        opportunities.opportunity_action,
+        name="opportunity_action",
+    ),
     path("dictionaries/", views.dictionaries, name="dictionaries"),
     path("tariffs/", views.tariffs, name="tariffs"),
     path("payments/", payments.payments, name="payments"),
