@@ -9,6 +9,7 @@ from kilowatt.core.periods import month_start
 from kilowatt.interfaces.cli.demo_billing import demo_billing_history, demo_reads_generate
 from kilowatt.interfaces.cli.demo_collections import demo_finance_setup, demo_payments_generate
 from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
+from kilowatt.interfaces.cli.demo_sales import demo_leads_generate
 from kilowatt.parties.models import Customer
 
 
@@ -76,5 +77,8 @@ class Command(BaseCommand):
             f"{company.name}: {paid.payments} payments on {paid.statements} bank statements, "
             f"{len(paid.debtors)} customers behind with payments, in {time.perf_counter() - started:.1f} s"
         )
+        leads = demo_leads_generate(company=company, count=40, seed=seed, now=now)
+        if leads:
+            self.stdout.write(f"{company.name}: {leads} leads in two campaigns")
         if paid.tour_statement:
             self.stdout.write(f"Statement for the tour (Payments → import): {paid.tour_statement}")
