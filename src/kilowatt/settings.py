@@ -163,6 +163,9 @@ SITE_URL = os.environ.get("SITE_URL", "")  # public address of this site, for th
 # {"company code": [{"kind": "folder", "inbox": ..., "archive": ...} | {"kind": "sftp", ...}]}
 STATEMENT_SOURCES = json.loads(os.environ.get("STATEMENT_SOURCES", "{}"))
 DSO_ORDERS_BACKEND = os.environ.get("DSO_ORDERS_BACKEND", "fake")
+# Nights ahead the back office may run the collections night for: 0 in production (a notice's deadline and
+# a disconnection must follow the real calendar); the demo walks through the next nights this way.
+COLLECTIONS_NIGHTS_AHEAD = int(os.environ.get("COLLECTIONS_NIGHTS_AHEAD", "0" if PRODUCTION else "7"))
 
 LOGGING = {
     "version": 1,

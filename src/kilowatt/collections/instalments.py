@@ -52,6 +52,8 @@ def instalment_plan_create(
         raise ValidationFailed.single(
             "count", _("A plan has between 2 and %(max)d instalments.") % {"max": MAX_INSTALMENTS}
         )
+    if not 0 <= grace_days <= 365:
+        raise ValidationFailed.single("grace_days", _("Days of grace are between 0 and 365."))
     if first_due < on_date:
         raise ValidationFailed.single("first_due", _("The first instalment cannot be due in the past."))
     Customer.objects.select_for_update().filter(pk=customer.pk).first()

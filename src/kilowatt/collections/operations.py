@@ -14,6 +14,8 @@ from kilowatt.collections.models import (
     DebtDispute,
     DunningCase,
     DunningEvent,
+    InstalmentPlan,
+    PlanStatus,
 )
 from kilowatt.collections.queries import overdue_by_customer
 from kilowatt.core.errors import ValidationFailed
@@ -93,6 +95,11 @@ def case_step_decide(
     case = _locked(case)
     if not case.awaiting_approval or case.status != CaseStatus.OPEN:
         raise ValidationFailed.single("case", _("No step of this case waits for approval."))
+    hold = case_hold_reason(case=case)
+    if approve and hold:
+        raise ValidationFailed.single(
+            "case", _("The step cannot be taken now: %(reason)s.") % {"reason": hold}
+        )
     steps = sorted(case.policy.steps.all(), key=lambda s: s.position)
     step = next_step(case, steps)
     if step is None:
@@ -117,12 +124,32 @@ def case_step_decide(
 
 
 @transaction.atomic
-def debt_dispute_open(*, customer: Customer, subject: str, on_date: date) -> DebtDispute:
+def debt_dispute_open(*, customer: Customer, subject: str, on_date: date, now: datetime) -> DebtDispute:
+    """Record a complaint about the debt; the customer's case is blocked at once (not only at night)."""
     if not subject.strip():
         raise ValidationFailed.single("subject", _("Say what the customer disputes."))
-    return DebtDispute.objects.create(
+    dispute = DebtDispute.objects.create(
         company_id=customer.company_id, customer=customer, subject=subject.strip()[:200], opened_on=on_date
     )
+    reason = str(_("a complaint about the debt is pending"))
+    for case in DunningCase.objects.select_for_update().filter(customer=customer, status=CaseStatus.OPEN):
+        case.status, case.hold_reason, case.awaiting_approval = CaseStatus.BLOCKED, reason, False
+        case.save(update_fields=["status", "hold_reason", "awaiting_approval"])
+        DunningEvent.objects.create(
+            case=case, kind=CaseEventKind.BLOCKED, text=reason, on_date=on_date, created_at=now
+        )
+    return dispute
+
+
+def case_hold_reason(*, case: DunningCase) -> str:
+    """Why the case must not move now (an open dispute, a vulnerable customer, an active plan), or ""."""
+    if DebtDispute.objects.filter(customer_id=case.customer_id, closed_on__isnull=True).exists():
+        return str(_("a complaint about the debt is pending"))
+    if case.customer.is_vulnerable:
+        return str(_("the customer is protected as vulnerable"))
+    if InstalmentPlan.objects.filter(customer_id=case.customer_id, status=PlanStatus.ACTIVE).exists():
+        return str(_("an instalment plan is active"))
+    return ""
 
 
 @transaction.atomic

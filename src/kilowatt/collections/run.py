@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kilowatt.collections.instalments import plans_check
@@ -38,13 +39,15 @@ from kilowatt.collections.models import (
     GridOrder,
     Notice,
     NoticeKind,
+    NoticeStatus,
     OrderKind,
     OrderStatus,
 )
-from kilowatt.collections.notices import channel_for, notice_write
+from kilowatt.collections.notices import DISCONNECTION_NOTICE_DAYS, channel_for, notice_write
 from kilowatt.collections.queries import customers_disputing, customers_on_plan, overdue_by_customer
 from kilowatt.collections.work import NightWork, next_step, step_take, work_write
 from kilowatt.core.bulk import gc_paused, rows_insert
+from kilowatt.core.clock import WARSAW
 from kilowatt.core.models import Company
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import Allocation, LedgerEntry, LedgerEntryKind
@@ -247,15 +250,53 @@ def _triggers_hold(
             and (work.on_date - case.step_on).days < step.days_after_previous
         ):
             return False
-    if step.action == DunningActionKind.DISCONNECTION_ORDER:
-        notice = (
-            Notice.objects.filter(case=case, kind=NoticeKind.DISCONNECTION_NOTICE)
-            .order_by("-created_on")
-            .first()
+    stops_supply = step.action in (
+        DunningActionKind.DISCONNECTION_NOTICE,
+        DunningActionKind.DISCONNECTION_ORDER,
+    )
+    # Supply is stopped only for unpaid energy, never for fees or interest alone.
+    if stops_supply and energy_overdue(customer_id=case.customer_id, on_date=work.on_date) < max(
+        step.minimum_amount, HALF_GROSZ
+    ):
+        return False
+    # A disconnection only after the law's 14 days from a written notice actually sent.
+    return step.action != DunningActionKind.DISCONNECTION_ORDER or notice_deadline_passed(
+        case=case, on_date=work.on_date
+    )
+
+
+def notice_deadline_passed(*, case: DunningCase, on_date: date) -> bool:
+    """A notice of intended disconnection was sent (or printed) and 14 days have passed since."""
+    sent = (
+        Notice.objects.filter(
+            case=case,
+            kind=NoticeKind.DISCONNECTION_NOTICE,
+            status__in=[NoticeStatus.SENT, NoticeStatus.PRINTED],
+            sent_at__isnull=False,
         )
-        if notice is None or notice.deadline is None or notice.deadline >= work.on_date:
-            return False  # the law's 14 days after a written notice have not passed
-    return True
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    return (
+        sent is not None
+        and timezone.localdate(sent, WARSAW) + timedelta(days=DISCONNECTION_NOTICE_DAYS) < on_date
+    )
+
+
+def energy_overdue(*, customer_id: int, on_date: date) -> Decimal:
+    """What the customer owes past its due dates for energy: invoices and their corrections."""
+    rows = (
+        LedgerEntry.objects.filter(
+            customer_id=customer_id,
+            amount__gt=0,
+            due_date__lt=on_date,
+            kind__in=[LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION],
+        )
+        .annotate(paid=Sum("allocations_received__amount"))
+        .values_list("amount", "paid")
+    )
+    return money_round(sum((amount - (paid or ZERO) for amount, paid in rows), ZERO))
 
 
 def _advance(

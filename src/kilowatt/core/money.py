@@ -60,3 +60,8 @@ def to_minor_units(value: Decimal) -> int:
 
 def from_minor_units(value: int) -> Decimal:
     return (Decimal(value) / 100).quantize(GROSZ)
+
+
+def is_money(value: Decimal) -> bool:
+    """A finite amount in whole grosze (no NaN, no infinity, no third decimal place)."""
+    return value.is_finite() and value == value.quantize(Decimal("0.01"))

@@ -93,6 +93,7 @@ class Settlement:
     debit_amount: Decimal
     debit_due: date | None
     credit_posted_on: date
+    credit_kind: str = LedgerEntryKind.PAYMENT
 
 
 def _debit_order(item: OpenItem) -> tuple:
@@ -130,9 +131,22 @@ def _settle(items: list[OpenItem], named: Mapping[int, Iterable[str]]) -> list[S
                     debit.amount,
                     debit.due_date,
                     credit.posted_on,
+                    credit.kind,
                 )
             )
     return made
+
+
+def customers_lock(*, customer_ids: Sequence[int]) -> None:
+    """Lock these customers' rows for the rest of the transaction, in id order (no two batches deadlock)."""
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), CHUNK):
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__any_of=ids[start : start + CHUNK])
+            .order_by("pk")
+            .values_list("pk")
+        )
 
 
 def ledger_allocate_many(
@@ -147,13 +161,7 @@ def ledger_allocate_many(
     ids = sorted(set(customer_ids))
     if not ids:
         return []
-    for start in range(0, len(ids), CHUNK):
-        list(
-            Customer.objects.select_for_update()
-            .filter(pk__any_of=ids[start : start + CHUNK])
-            .order_by("pk")
-            .values_list("pk")
-        )
+    customers_lock(customer_ids=ids)
     policy = FinancePolicy.objects.filter(company_id=company_id).first()
     if policy is None or policy.allocation_order != AllocationOrder.NAMED_FIRST:
         named = {}

@@ -15,14 +15,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from kilowatt.core.bulk import rows_copy, rows_insert
 from kilowatt.core.models import Company
 from kilowatt.core.money import ZERO, money_round
 from kilowatt.core.numbering import number_series_take
-from kilowatt.finance.allocation import INTEREST_BEARING, Settlement, credits_allocate
+from kilowatt.finance.allocation import INTEREST_BEARING, Settlement, credits_allocate, customers_lock
 from kilowatt.finance.models import (
     FinancePolicy,
     InterestCharge,
@@ -118,7 +117,11 @@ def interest_charges_record(
     late = [
         s
         for s in settlements
-        if s.debit_kind in INTEREST_BEARING and s.debit_due is not None and s.credit_posted_on > s.debit_due
+        # Only money paid late bears interest: a correction or a write-off cancels a debt, it does not pay it.
+        if s.debit_kind in INTEREST_BEARING
+        and s.credit_kind in (LedgerEntryKind.PAYMENT, LedgerEntryKind.TRANSFER)
+        and s.debit_due is not None
+        and s.credit_posted_on > s.debit_due
     ]
     if not fresh:  # allocations made just now have no charge yet; others may: computing again charges nothing
         charged: set[int] = set()
@@ -207,11 +210,25 @@ def interest_notes_issue(
     )
     if customer_ids is not None:
         waiting = waiting.filter(customer_id__any_of=list(customer_ids))
-    totals = (
-        waiting.values("customer_id")
-        .annotate(interest=Sum("amount"), compensation=Sum("compensation"))
-        .order_by("customer_id")
-    )
+    # The customers first, in id order (as allocation locks them), then their waiting charges: two runs at
+    # once (the button and the monthly job) never note the same charges twice, and never deadlock.
+    customers_lock(customer_ids=list(waiting.values_list("customer_id", flat=True).distinct()))
+    charges: dict[int, list[tuple[int, Decimal, Decimal]]] = defaultdict(list)
+    for pk, customer_id, amount, compensation in (
+        waiting.select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "customer_id", "amount", "compensation")
+    ):
+        charges[customer_id].append((pk, amount, compensation))
+    totals = [
+        {
+            "customer_id": customer_id,
+            "interest": sum((c[1] for c in rows), ZERO),
+            "compensation": sum((c[2] for c in rows), ZERO),
+            "charge_ids": [c[0] for c in rows],
+        }
+        for customer_id, rows in sorted(charges.items())
+    ]
     due = [t for t in totals if t["interest"] >= policy.interest_minimum or t["compensation"] > 0]
     if not due:
         return []
@@ -233,8 +250,8 @@ def interest_notes_issue(
         for t, number in zip(due, numbers, strict=True)
     ]
     rows_insert(model=InterestNote, objects=notes)
-    for note in notes:
-        waiting.filter(customer_id=note.customer_id).update(note=note)
+    for note, total in zip(notes, due, strict=True):
+        InterestCharge.objects.filter(pk__any_of=total["charge_ids"]).update(note=note)
     ledger_post_many(
         company=company,
         postings=[

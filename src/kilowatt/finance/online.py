@@ -13,8 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.finance.allocation import ledger_allocate_many
 from kilowatt.finance.gateway import GatewayNotification, PaymentGateway
@@ -37,7 +39,11 @@ def online_payment_start(
     now: datetime,
 ) -> tuple[GatewayPayment, str]:
     """Register the payment with the gateway; returns it and the URL to send the payer to."""
-    if amount <= 0 or amount > MAX_ONLINE_PAYMENT:
+    if (
+        not amount.is_finite()
+        or amount != amount.quantize(Decimal("0.01"))
+        or not 0 < amount <= MAX_ONLINE_PAYMENT
+    ):
         raise ValidationFailed.single(
             "amount", _("Pay more than 0 and at most %(max)s.") % {"max": MAX_ONLINE_PAYMENT}
         )
@@ -95,7 +101,7 @@ def online_payment_record(
         document_id=payment.pk,
         document_number=(notification.transaction_id or payment.session_id)[:40],
         amount=-payment.amount,
-        posted_on=payment.paid_at.date() if payment.paid_at else now.date(),
+        posted_on=timezone.localdate(payment.paid_at or now, WARSAW),
         created_at=now,
     )
     named = {entry.pk: [payment.document_number]} if payment.document_number else {}

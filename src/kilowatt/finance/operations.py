@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kilowatt.core.bulk import rows_copy
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
-from kilowatt.core.money import ZERO, money_round
+from kilowatt.core.money import ZERO, is_money, money_round
 from kilowatt.finance.allocation import allocations_undo, ledger_allocate_many
 from kilowatt.finance.models import Adjustment, Allocation, LedgerEntry, LedgerEntryKind
 from kilowatt.parties.models import Customer
@@ -105,6 +105,13 @@ def ledger_entry_reverse(
     entry = _entry_locked(entry)
     if entry.kind == LedgerEntryKind.REVERSAL or hasattr(entry, "reversed_by"):
         raise ValidationFailed.single("entry", _("This entry is already reversed or is itself a reversal."))
+    written_off = Allocation.objects.filter(
+        debit=entry, credit__kind=LedgerEntryKind.WRITE_OFF, amount__gt=0, reversed_by__isnull=True
+    )
+    if written_off.exists():
+        raise ValidationFailed.single(
+            "entry", _("Part of this debt is written off: reverse the write-off first.")
+        )
     if not reason.strip():
         raise ValidationFailed.single("reason", _("Say why the entry is reversed."))
     Adjustment.objects.create(
@@ -151,7 +158,7 @@ def debt_write_off(
     )
     if entry.amount <= 0:
         raise ValidationFailed.single("entry", _("Only a debt is written off."))
-    if amount <= 0 or amount > open_amount:
+    if not is_money(amount) or amount <= 0 or amount > open_amount:
         raise ValidationFailed.single(
             "amount", _("Write off more than 0 and at most the open %(open)s.") % {"open": open_amount}
         )
@@ -210,7 +217,7 @@ def credit_transfer(
     for customer_id in sorted((source.pk, target.pk)):
         Customer.objects.select_for_update().filter(pk=customer_id).first()
     balance = money_round(LedgerEntry.objects.filter(customer=source).aggregate(s=Sum("amount"))["s"] or ZERO)
-    if amount <= 0 or amount > -balance:
+    if not is_money(amount) or amount <= 0 or amount > -balance:
         raise ValidationFailed.single(
             "amount",
             _("Transfer more than 0 and at most the credit of %(credit)s.") % {"credit": max(-balance, ZERO)},

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from kilowatt.core.bulk import gc_paused, rows_insert_ids
@@ -37,6 +37,7 @@ from kilowatt.finance.models import (
 from kilowatt.finance.statements import StatementEntry, StatementInvalid, statement_parse
 from kilowatt.parties.models import Customer
 
+STATEMENT_IMPORT_LOCK = 0x4B57  # the advisory lock namespace of statement imports ("KW")
 DOCUMENT_NUMBER = re.compile(r"\b[A-Z]{1,4}/\d{1,8}/\d{4}\b")
 
 
@@ -146,6 +147,11 @@ def statement_import(
     The same file twice changes nothing; a transfer already imported from another file is counted as known.
     """
     with gc_paused(), transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One import of the company at a time: the same file (or two overlapping ones) uploaded twice at
+            # once waits for the first, then finds it imported, instead of failing on the unique constraints.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [STATEMENT_IMPORT_LOCK, company.pk])
         return _statement_import(company=company, file_name=file_name, content=content, now=now)
 
 

@@ -17,7 +17,7 @@ from schwifty.exceptions import SchwiftyException
 
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
-from kilowatt.core.money import ZERO, money_round
+from kilowatt.core.money import ZERO, is_money, money_round
 from kilowatt.finance.allocation import ledger_allocate_many
 from kilowatt.finance.models import (
     FinancePolicy,
@@ -64,7 +64,7 @@ def refund_request(
 ) -> Refund:
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     available = refundable_credit(customer=customer)
-    if amount <= 0 or amount > available:
+    if not is_money(amount) or amount <= 0 or amount > available:
         raise ValidationFailed.single(
             "amount", _("Refund more than 0 and at most the credit of %(credit)s.") % {"credit": available}
         )

@@ -156,7 +156,7 @@ def test_holds_block_and_release_the_case(company, policy, now):
     customer = factories.customer(company, now)
     _debt(company, customer, "500.00", DAY - timedelta(days=40), now)
     dunning_run(company=company, on_date=DAY, now=now)
-    dispute = debt_dispute_open(customer=customer, subject="Reading too high", on_date=DAY)
+    dispute = debt_dispute_open(customer=customer, subject="Reading too high", on_date=DAY, now=now)
     dunning_run(company=company, on_date=DAY + timedelta(days=1), now=now)
     case = DunningCase.objects.get(customer=customer)
     assert case.status == CaseStatus.BLOCKED and "complaint" in case.hold_reason

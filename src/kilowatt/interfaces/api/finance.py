@@ -11,7 +11,7 @@ from ninja import Router, Schema
 
 from kilowatt.collections.queries import cases_for_list
 from kilowatt.core.clock import system_clock
-from kilowatt.core.errors import NotFound
+from kilowatt.core.errors import NotFound, ValidationFailed
 from kilowatt.core.permissions import RECORD_PAYMENTS, VIEW_COLLECTIONS
 from kilowatt.finance.gateway import GatewayError, payment_gateway
 from kilowatt.finance.online import online_payment_record, online_payment_start
@@ -75,16 +75,19 @@ def start_online_payment(request: HttpRequest, data: OnlinePaymentIn):
     if customer is None:
         raise NotFound("Customer not found.")
     gateway = payment_gateway()
-    payment, redirect_url = online_payment_start(
-        gateway=gateway,
-        provider=type(gateway).__name__,
-        customer=customer,
-        amount=data.amount,
-        document_number=data.document_number,
-        return_url=data.return_url,
-        notify_url=request.build_absolute_uri(reverse("api:gateway_notify")),
-        now=system_clock.now(),
-    )
+    try:
+        payment, redirect_url = online_payment_start(
+            gateway=gateway,
+            provider=type(gateway).__name__,
+            customer=customer,
+            amount=data.amount,
+            document_number=data.document_number,
+            return_url=data.return_url,
+            notify_url=request.build_absolute_uri(reverse("api:gateway_notify")),
+            now=system_clock.now(),
+        )
+    except GatewayError as error:
+        raise ValidationFailed.single("gateway", str(error)) from None
     return {"session_id": payment.session_id, "status": payment.status, "redirect_url": redirect_url}
 
 

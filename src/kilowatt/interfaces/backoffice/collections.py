@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,6 @@ from kilowatt.interfaces.backoffice.views import staff_page
 from kilowatt.parties.models import Customer
 
 CASES_SHOWN = 200
-FUTURE_NIGHTS = 7  # a run may be started up to a week ahead: the demo walks through nights this way
 
 
 def _date(value: str, default: date) -> date:
@@ -45,8 +45,13 @@ def collections_home(request: HttpRequest) -> HttpResponse:
             return HttpResponse(status=403)
         try:
             night = _date(request.POST.get("on_date", ""), today)
-            if night > today + timedelta(days=FUTURE_NIGHTS):
-                raise ValidationFailed.single("on_date", _("A run can be started at most a week ahead."))
+            ahead = settings.COLLECTIONS_NIGHTS_AHEAD
+            if night < today or night > today + timedelta(days=ahead):
+                raise ValidationFailed.single(
+                    "on_date",
+                    _("The night can be from %(first)s to %(last)s.")
+                    % {"first": today.isoformat(), "last": (today + timedelta(days=ahead)).isoformat()},
+                )
             run = dunning_run(company=company, on_date=night, now=system_clock.now())
         except ValidationFailed as failed:
             messages.error(request, failed.message)
@@ -63,7 +68,8 @@ def collections_home(request: HttpRequest) -> HttpResponse:
         return redirect("backoffice:collections")
     status = request.GET.get("status", "")
     runs = list(company.dunning_runs.order_by("-on_date")[:10])
-    next_night = max(today, runs[0].on_date + timedelta(days=1)) if runs else today
+    last_night = today + timedelta(days=settings.COLLECTIONS_NIGHTS_AHEAD)
+    next_night = min(max(today, runs[0].on_date + timedelta(days=1)), last_night) if runs else today
     return render(
         request,
         "backoffice/collections/home.html",
@@ -172,7 +178,10 @@ def dispute_open(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     try:
         operations.debt_dispute_open(
-            customer=customer, subject=request.POST.get("subject", ""), on_date=system_clock.today()
+            customer=customer,
+            subject=request.POST.get("subject", ""),
+            on_date=system_clock.today(),
+            now=system_clock.now(),
         )
     except ValidationFailed as failed:
         messages.error(request, failed.message)

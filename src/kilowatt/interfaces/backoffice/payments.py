@@ -168,9 +168,12 @@ def refund_new(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def _amount(text: str) -> Decimal:
     try:
-        return Decimal(text.replace(",", ".").replace(" ", ""))
+        value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise ValidationFailed.single("amount", _("Enter an amount like 123.45.")) from None
+        value = Decimal("NaN")
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise ValidationFailed.single("amount", _("Enter an amount like 123.45."))
+    return value
 
 
 @staff_page(APPROVE_PAYMENTS)
