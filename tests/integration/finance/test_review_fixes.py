@@ -36,6 +36,27 @@ D = Decimal
 DUE = date(2026, 1, 31)
 
 
+def _twice_at_once(work) -> list[Exception]:
+    """Run ``work`` in two threads (two database connections) released together; the errors they raised."""
+    barrier, errors = threading.Barrier(2), []
+
+    def run():
+        barrier.wait()
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def _post(company, customer, kind, number, amount, posted_on, due, now, document_id):
     ledger_post_many(
         company=company,
@@ -125,24 +146,12 @@ def test_interest_noted_once_when_two_runs_race(company, now, reference_data):
     _post(company, customer, "payment", "P", "-1000.00", date(2026, 3, 31), None, now, 8)
     with transaction.atomic():
         ledger_allocate(customer=customer, now=now)
-    barrier, errors = threading.Barrier(2), []
 
     def issue():
-        barrier.wait()
-        try:
-            with transaction.atomic():
-                interest_notes_issue(company=company, on_date=date(2026, 4, 1), now=now)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            interest_notes_issue(company=company, on_date=date(2026, 4, 1), now=now)
 
-    threads = [threading.Thread(target=issue) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    assert not _twice_at_once(issue)
     assert InterestNote.objects.count() == 1 and LedgerEntry.objects.filter(kind="interest").count() == 1
 
 
@@ -151,20 +160,7 @@ def test_the_same_statement_twice_at_once_is_imported_once(company, now, referen
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks between two connections")
     content = b"booked_on;amount;title;reference\n2026-03-02;10,00;x;R1\n"
-    barrier, errors = threading.Barrier(2), []
-
-    def upload():
-        barrier.wait()
-        try:
-            statement_import(company=company, file_name="s.csv", content=content, now=now)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=upload) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors and BankStatement.objects.count() == 1
+    assert not _twice_at_once(
+        lambda: statement_import(company=company, file_name="s.csv", content=content, now=now)
+    )
+    assert BankStatement.objects.count() == 1
