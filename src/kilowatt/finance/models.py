@@ -92,6 +92,15 @@ class TransactionStatus(models.TextChoices):
     OUTGOING = "outgoing", _("Outgoing (not a payment)")
 
 
+MATCHED_BY = {
+    "virtual_account": _("by the virtual account"),
+    "document_number": _("by a document number in the title"),
+    "customer_number": _("by the customer number in the title"),
+    "payer_account": _("by the payer's account"),
+    "staff": _("assigned by staff"),
+}
+
+
 class BankTransaction(models.Model):
     """One entry of a statement. The bank's reference makes it unique: the same transfer in another file
     is recognised and not paid twice."""
@@ -124,6 +133,10 @@ class BankTransaction(models.Model):
             models.UniqueConstraint(fields=["company", "reference"], name="bank_transaction_once"),
         ]
         indexes = [models.Index(fields=["company", "status"], name="bank_tx_status")]
+
+    @property
+    def matched_by_label(self) -> str:
+        return str(MATCHED_BY.get(self.matched_by, self.matched_by))
 
 
 class Allocation(models.Model):
