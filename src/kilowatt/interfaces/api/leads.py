@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
 
 from kilowatt.core.clock import system_clock
@@ -65,7 +65,7 @@ class LeadPage(Page):
 
 @router.post(
     "/leads",
-    response={200: LeadOut, 201: LeadOut},
+    response={201: LeadOut},
     summary="Receive a lead (sent again with the same source and external_id: returned as it was)",
 )
 def create_lead(request: HttpRequest, data: LeadIn):
@@ -75,7 +75,7 @@ def create_lead(request: HttpRequest, data: LeadIn):
     lead = lead_create(
         company=request.actor.company, data=LeadData(**values), now=system_clock.now(), keep_duplicate=keep
     )
-    return 201, lead
+    return JsonResponse(LeadOut.model_validate(lead).model_dump(mode="json"), status=201)
 
 
 @router.get("/leads", response=LeadPage, summary="Leads, newest first")
