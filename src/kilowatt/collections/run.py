@@ -93,9 +93,11 @@ def _run_in_transaction(*, company: Company, on_date: date, now: datetime) -> Du
     work.counts["overdue"] = len(overdue)
     cases = {
         c.customer_id: c
+        # Locked for the run: a pause or an approval by staff meanwhile waits, and is not overwritten.
         for c in DunningCase.objects.filter(company=company)
         .exclude(status=CaseStatus.CLOSED)
         .select_related("step")
+        .select_for_update(of=("self",))
     }
     concerned = sorted(set(overdue) | set(cases))
     customers: dict[int, Customer] = {}
