@@ -51,6 +51,7 @@ from kilowatt.core.clock import WARSAW
 from kilowatt.core.models import Company
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import Allocation, LedgerEntry, LedgerEntryKind
+from kilowatt.finance.queries import customer_overdue
 from kilowatt.parties.models import Customer
 
 CHUNK = 5000
@@ -257,7 +258,8 @@ def _triggers_hold(
         DunningActionKind.DISCONNECTION_ORDER,
     )
     # Supply is stopped only for unpaid energy, never for fees or interest alone.
-    if stops_supply and energy_overdue(customer_id=case.customer_id, on_date=work.on_date) < max(
+    energy = (LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION)
+    if stops_supply and customer_overdue(customer=case.customer, on_date=work.on_date, kinds=energy) < max(
         step.minimum_amount, HALF_GROSZ
     ):
         return False
@@ -284,21 +286,6 @@ def notice_deadline_passed(*, case: DunningCase, on_date: date) -> bool:
         sent is not None
         and timezone.localdate(sent, WARSAW) + timedelta(days=DISCONNECTION_NOTICE_DAYS) < on_date
     )
-
-
-def energy_overdue(*, customer_id: int, on_date: date) -> Decimal:
-    """What the customer owes past its due dates for energy: invoices and their corrections."""
-    rows = (
-        LedgerEntry.objects.filter(
-            customer_id=customer_id,
-            amount__gt=0,
-            due_date__lt=on_date,
-            kind__in=[LedgerEntryKind.INVOICE, LedgerEntryKind.CORRECTION],
-        )
-        .annotate(paid=Sum("allocations_received__amount"))
-        .values_list("amount", "paid")
-    )
-    return money_round(sum((amount - (paid or ZERO) for amount, paid in rows), ZERO))
 
 
 def _advance(

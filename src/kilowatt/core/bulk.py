@@ -18,6 +18,12 @@ from django.db import connection, models
 from django.db.models import JSONField
 
 
+def chunks(values: Sequence[Any], size: int = 5000) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of ``size``: long id lists sent to the database a slice at a time."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a batch builds hundreds of thousands of objects that all stay

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from kilowatt.core.bulk import rows_copy, rows_insert
+from kilowatt.core.bulk import chunks, rows_copy, rows_insert
 from kilowatt.core.models import Company
 from kilowatt.core.money import ZERO, money_round
 from kilowatt.core.numbering import number_series_take
@@ -89,11 +89,6 @@ def recovery_compensation(*, debt: Decimal, eur_rate: Decimal) -> Decimal:
     return money_round(euros * eur_rate)
 
 
-def _chunks(values: list[int], size: int = 5000):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 CHARGE_FIELDS = (
     "company_id",
     "customer_id",
@@ -125,7 +120,7 @@ def interest_charges_record(
     ]
     if not fresh:  # allocations made just now have no charge yet; others may: computing again charges nothing
         charged: set[int] = set()
-        for chunk in _chunks([s.allocation_id for s in late]):
+        for chunk in chunks([s.allocation_id for s in late]):
             charged.update(
                 InterestCharge.objects.filter(allocation_id__any_of=chunk).values_list(
                     "allocation_id", flat=True
@@ -142,12 +137,12 @@ def interest_charges_record(
     company = Company.objects.get(pk=company_id)
     tables = rate_tables(country=company.country or "PL")
     kinds: dict[int, str] = {}
-    for chunk in _chunks(sorted({s.customer_id for s in late})):
+    for chunk in chunks(sorted({s.customer_id for s in late})):
         kinds.update(Customer.objects.filter(pk__any_of=chunk).values_list("pk", "kind"))
     compensated: set[int] = set()
     if policy.recovery_compensation:
         businesses = {c for c, kind in kinds.items() if kind == CustomerKind.BUSINESS}
-        for chunk in _chunks(sorted({s.debit_id for s in late if s.customer_id in businesses})):
+        for chunk in chunks(sorted({s.debit_id for s in late if s.customer_id in businesses})):
             compensated.update(
                 InterestCharge.objects.filter(debit_id__any_of=chunk, compensation__gt=0)
                 .exclude(note__isnull=True, allocation__reversed_by__isnull=False)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from kilowatt.core.bulk import gc_paused, rows_insert_ids
+from kilowatt.core.bulk import chunks, gc_paused, rows_insert_ids
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
 from kilowatt.finance.accounts import ACCOUNT_DIGITS, BANK_CODE_DIGITS
@@ -49,14 +49,6 @@ class StatementImportResult:
     unmatched: int
     known: int
     outgoing: int
-
-
-CHUNK = 5000
-
-
-def _chunks(values: Sequence, size: int = CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def virtual_account_customer_id(*, company: Company, account: str) -> int | None:
@@ -90,7 +82,7 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
         if e.account and (cid := virtual_account_customer_id(company=company, account=e.account)) is not None
     }
     existing: set[int] = set()
-    for chunk in _chunks(sorted(set(by_account.values()))):
+    for chunk in chunks(sorted(set(by_account.values()))):
         existing.update(
             Customer.objects.filter(company=company, pk__any_of=chunk).values_list("pk", flat=True)
         )
@@ -100,7 +92,7 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
     wanted = sorted({n for i, ns in enumerate(numbers) if found[i] is None for n in ns})
     documents: dict[str, int] = {}
     customers_by_number: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         documents.update(
             LedgerEntry.objects.filter(company=company, document_number__any_of=chunk)
             .exclude(kind__in=[LedgerEntryKind.PAYMENT, LedgerEntryKind.REVERSAL])
@@ -113,7 +105,7 @@ def transfers_match(*, company: Company, entries: Sequence[StatementEntry]) -> l
         {e.counterparty_account for i, e in enumerate(entries) if found[i] is None and e.counterparty_account}
     )
     payer_customers: dict[str, set[int]] = defaultdict(set)
-    for chunk in _chunks(payers):
+    for chunk in chunks(payers):
         for account, cid in (
             BankTransaction.objects.filter(
                 company=company, counterparty_account__any_of=chunk, customer__isnull=False
@@ -177,7 +169,7 @@ def _statement_import(
         imported_at=now,
     )
     known: set[str] = set()
-    for chunk in _chunks([e.reference[:100] for e in parsed.entries]):
+    for chunk in chunks([e.reference[:100] for e in parsed.entries]):
         known.update(
             BankTransaction.objects.filter(company=company, reference__any_of=chunk).values_list(
                 "reference", flat=True

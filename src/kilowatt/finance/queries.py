@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -54,11 +55,13 @@ def bank_transaction_of_company(*, company, transaction_id: int) -> BankTransact
     return BankTransaction.objects.filter(company=company, pk=transaction_id).first()
 
 
-def customer_overdue(*, customer: Customer, on_date: date) -> Decimal:
-    """What the customer owes past its due dates: open amounts of debits due before ``on_date``."""
-    due = LedgerEntry.objects.filter(customer=customer, amount__gt=0, due_date__lt=on_date).annotate(
-        paid=Sum("allocations_received__amount")
-    )
+def customer_overdue(*, customer: Customer, on_date: date, kinds: Sequence[str] = ()) -> Decimal:
+    """What the customer owes past its due dates: open amounts of debits due before ``on_date`` (of these
+    ledger entry kinds only, when given)."""
+    due = LedgerEntry.objects.filter(customer=customer, amount__gt=0, due_date__lt=on_date)
+    if kinds:
+        due = due.filter(kind__in=list(kinds))
+    due = due.annotate(paid=Sum("allocations_received__amount"))
     return money_round(sum((e.amount - (e.paid or ZERO) for e in due), ZERO))
 
 
