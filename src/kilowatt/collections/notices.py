@@ -23,7 +23,7 @@ from kilowatt.core.bulk import rows_update
 from kilowatt.core.messaging import email_send, sms_sender
 from kilowatt.core.models import Company
 from kilowatt.documents.formatting import date_format, money_format
-from kilowatt.finance.accounts import virtual_account_for
+from kilowatt.finance.correspondence import letter_parties
 from kilowatt.parties.models import Channel, Customer
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ def notice_write(
 ) -> Notice:
     """A notice (unsaved) in the customer's language; the letter document is what a letter prints."""
     deadline = on_date + timedelta(days=DISCONNECTION_NOTICE_DAYS) if kind != NoticeKind.DUE_SOON else None
-    language = customer.language or "pl"
-    account = virtual_account_for(company=company, customer_id=customer.pk)
+    parties = letter_parties(company=company, customer=customer)
+    language, account = parties["language"], parties["sender"]["bank_account"]
     with translation.override(language):
         subject, paragraphs = _texts(
             kind,
@@ -112,33 +112,15 @@ def notice_write(
             date_format(deadline, language=language) if deadline else "",
             account,
         )
-    address = customer.correspondence_address or customer.address
     recipient = {
         NoticeChannel.EMAIL: customer.email,
         NoticeChannel.SMS: customer.phone,
     }.get(channel, "")
-    street = str(address).split(",")[0]
     letter = {
         "kind": LETTER_KIND[kind],
         "number": "",
         "issued_on": on_date.isoformat(),
-        "place": company.city or company.name,
-        "language": language,
-        "sender": {
-            "name": company.name,
-            "address_lines": [
-                line for line in (company.street, f"{company.postal_code} {company.city}".strip()) if line
-            ],
-            "nip": company.nip,
-            "bank_account": account,
-        },
-        "recipient": {
-            "name": customer.display_name,
-            "address_lines": [street],
-            "postal_code": address.postal_code,
-            "city": address.city,
-        },
-        "customer_number": customer.number,
+        **parties,
         "title": subject,
         "paragraphs": paragraphs,
         "items": list(items),

@@ -22,6 +22,7 @@ from kilowatt.core.models import Company
 from kilowatt.core.money import ZERO, money_round
 from kilowatt.core.numbering import number_series_take
 from kilowatt.finance.allocation import INTEREST_BEARING, Settlement, credits_allocate, customers_lock
+from kilowatt.finance.correspondence import letter_parties
 from kilowatt.finance.models import (
     FinancePolicy,
     InterestCharge,
@@ -282,33 +283,12 @@ def interest_notes_with_invoices(
 def interest_note_letter(*, note: InterestNote) -> dict:
     """The note as a letter document (kilowatt.letter/1) for printing: each late payment with its days
     and interest; the recovery compensation as the note's fee."""
-    from kilowatt.finance.accounts import virtual_account_for
-
-    company, customer = note.company, note.customer
-    address = customer.correspondence_address or customer.address
     charges = note.charges.select_related("debit").order_by("paid_on", "pk")
     return {
         "kind": "interest_note",
         "number": note.number,
         "issued_on": note.issued_on.isoformat(),
-        "place": company.city or company.name,
-        "language": customer.language if customer.language in ("pl", "en") else "pl",
-        "sender": {
-            "name": company.name,
-            "address_lines": [
-                line for line in (company.street, f"{company.postal_code} {company.city}".strip()) if line
-            ]
-            or [company.name],
-            "nip": company.nip,
-            "bank_account": virtual_account_for(company=company, customer_id=customer.pk),
-        },
-        "recipient": {
-            "name": customer.display_name,
-            "address_lines": [str(address).split(",")[0]],
-            "postal_code": address.postal_code,
-            "city": address.city,
-        },
-        "customer_number": customer.number,
+        **letter_parties(company=note.company, customer=note.customer),
         "items": [
             {
                 "document_number": charge.debit.document_number,
