@@ -13,7 +13,6 @@ from kilowatt.collections.models import (
     DebtDispute,
     DunningCase,
     DunningEvent,
-    DunningPolicy,
     GridOrder,
     InstalmentPlan,
     Notice,
@@ -50,10 +49,6 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def cases_not_closed(*, company: Company) -> QuerySet[DunningCase]:
-    return DunningCase.objects.filter(company=company).exclude(status=CaseStatus.CLOSED)
-
-
 def cases_for_list(*, company: Company, status: str = "") -> QuerySet[DunningCase]:
     cases = DunningCase.objects.filter(company=company).select_related("customer", "step", "policy")
     cases = cases.filter(status=status) if status else cases.exclude(status=CaseStatus.CLOSED)
@@ -70,10 +65,6 @@ def case_of_company(*, company: Company, case_id: int) -> DunningCase | None:
 
 def case_history(*, case: DunningCase) -> QuerySet[DunningEvent]:
     return case.events.select_related("step").order_by("on_date", "pk")
-
-
-def policies_of(*, company: Company) -> list[DunningPolicy]:
-    return list(DunningPolicy.objects.filter(company=company, is_active=True).prefetch_related("steps"))
 
 
 def customers_disputing(*, company: Company) -> set[int]:

@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext as _
 
-CENT = Decimal("0.01")
+from kilowatt.core.money import from_minor_units, is_money, to_minor_units
+
 PAID = "paid"
 FAILED = "failed"
 STATUSES = (PAID, FAILED)
@@ -95,20 +96,11 @@ class PaymentGateway(Protocol):
 
 def amount_to_grosz(amount: Decimal) -> int:
     """12.34 -> 1234; refuses amounts that are not positive or have more than 2 decimals."""
-    if (
-        not isinstance(amount, Decimal)
-        or not amount.is_finite()
-        or amount <= 0
-        or amount != amount.quantize(CENT)
-    ):
+    if not isinstance(amount, Decimal) or not is_money(amount) or amount <= 0:
         raise ValueError(
             _("%(value)s is not an amount of money to pay (more than 0, 2 decimals)") % {"value": amount}
         )
-    return int(amount * 100)
-
-
-def grosz_to_amount(grosz: int) -> Decimal:
-    return (Decimal(grosz) / 100).quantize(CENT)
+    return to_minor_units(amount)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -203,7 +195,7 @@ class FakeGateway:
             data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (binascii.Error, ValueError):
             raise NotificationInvalid(_("the fake gateway token is not valid")) from None
-        return FakeSession(payment_id=data["paymentId"], amount=grosz_to_amount(data["amount"]),
+        return FakeSession(payment_id=data["paymentId"], amount=from_minor_units(data["amount"]),
                            currency=data["currency"], description=data["description"], email=data["email"],
                            return_url=data["returnUrl"], notify_url=data["notifyUrl"],
                            language=data["language"])  # fmt: skip
@@ -242,7 +234,7 @@ class FakeGateway:
             raise NotificationInvalid(_("the notification field paidAt is not a time")) from None
         return GatewayNotification(payment_id=_field(data, "paymentId", str),
                                    transaction_id=_field(data, "transactionId", str),
-                                   amount=grosz_to_amount(_field(data, "amount", int)),
+                                   amount=from_minor_units(_field(data, "amount", int)),
                                    currency=_field(data, "currency", str), status=status,
                                    paid_at=paid_at)  # fmt: skip
 
@@ -384,7 +376,7 @@ class Przelewy24Gateway:
             raise NotificationInvalid(_("the notification's signature is not valid"))
         # Przelewy24 notifies only successful payments; it gives no time of payment.
         return GatewayNotification(payment_id=data["sessionId"], transaction_id=str(data["orderId"]),
-                                   amount=grosz_to_amount(data["amount"]), currency=data["currency"],
+                                   amount=from_minor_units(data["amount"]), currency=data["currency"],
                                    status=PAID, paid_at=None)  # fmt: skip
 
     def payment_confirm(self, *, notification: GatewayNotification, amount: Decimal) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import ValidationFailed
+from kilowatt.core.money import is_money
 from kilowatt.finance.allocation import ledger_allocate_many
 from kilowatt.finance.gateway import GatewayNotification, PaymentGateway
 from kilowatt.finance.models import GatewayPayment, GatewayPaymentStatus, LedgerEntry, LedgerEntryKind
@@ -39,11 +40,7 @@ def online_payment_start(
     now: datetime,
 ) -> tuple[GatewayPayment, str]:
     """Register the payment with the gateway; returns it and the URL to send the payer to."""
-    if (
-        not amount.is_finite()
-        or amount != amount.quantize(Decimal("0.01"))
-        or not 0 < amount <= MAX_ONLINE_PAYMENT
-    ):
+    if not is_money(amount) or not 0 < amount <= MAX_ONLINE_PAYMENT:
         raise ValidationFailed.single(
             "amount", _("Pay more than 0 and at most %(max)s.") % {"max": MAX_ONLINE_PAYMENT}
         )

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 
+from kilowatt.core.money import to_minor_units
+
 CENT = Decimal("0.01")
 CURRENCY = "PLN"
 ELIXIR_LINE = 35  # Elixir text fields are up to 4 lines of 35 characters, joined with "|"
@@ -96,7 +98,7 @@ def transfers_elixir(*, payer: Payer, transfers: Sequence[Transfer], execution_d
         fields = [
             ELIXIR_TRANSFER,
             execution_date.strftime("%Y%m%d"),
-            str(int(transfer.amount * 100)),
+            str(to_minor_units(transfer.amount)),
             payer_iban.bank_code,
             "0",
             _quoted(_nrb(payer_iban)),

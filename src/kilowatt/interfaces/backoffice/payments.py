@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import ValidationFailed
+from kilowatt.core.money import is_money
 from kilowatt.core.permissions import APPROVE_PAYMENTS, RECORD_PAYMENTS, VIEW_BILLING
 from kilowatt.documents.letters import LetterDocumentInvalid, letter_pdf_render
 from kilowatt.finance.interest import interest_note_letter, interest_notes_issue
@@ -171,7 +172,7 @@ def _amount(text: str) -> Decimal:
         value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not is_money(value):
         raise ValidationFailed.single("amount", _("Enter an amount like 123.45."))
     return value
 
