@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,8 +22,9 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import VIEW_COLLECTIONS, WORK_COLLECTIONS
 from kilowatt.finance.models import LedgerEntry
 from kilowatt.finance.queries import customer_open_debts
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import customer_panel_redirect, staff_page
 from kilowatt.parties.models import Customer
+from kilowatt.parties.queries import customer_of_company
 
 CASES_SHOWN = 200
 
@@ -162,14 +162,14 @@ def print_batch_download(request: HttpRequest, batch_id: int) -> FileResponse:
 
 
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
-    customer = Customer.objects.filter(company=request.company, pk=customer_id).first()
+    customer = customer_of_company(company=request.company, customer_id=customer_id)
     if customer is None:
         raise Http404
     return customer
 
 
 def _back(customer: Customer) -> HttpResponse:
-    return redirect(reverse("backoffice:customer", args=[customer.pk]) + "#panel-collections")
+    return customer_panel_redirect(customer.pk, "collections")
 
 
 @staff_page(WORK_COLLECTIONS)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -35,9 +34,8 @@ from kilowatt.finance.queries import (
     transfer_exports_recent,
 )
 from kilowatt.finance.refunds import refund_decide, refund_request, refunds_export
-from kilowatt.interfaces.backoffice.views import staff_page
-from kilowatt.parties.models import Customer
-from kilowatt.parties.queries import customer_by_number
+from kilowatt.interfaces.backoffice.views import customer_panel_redirect, staff_page
+from kilowatt.parties.queries import customer_by_number, customer_of_company
 
 MAX_STATEMENT = 20 * 1024 * 1024
 
@@ -119,7 +117,7 @@ def payment_assign(request: HttpRequest, transaction_id: int) -> HttpResponse:
 
 
 def _customer_back(customer_id: int) -> HttpResponse:
-    return redirect(reverse("backoffice:customer", args=[customer_id]) + "#panel-finance")
+    return customer_panel_redirect(customer_id, "finance")
 
 
 @staff_page(RECORD_PAYMENTS)
@@ -148,7 +146,7 @@ def payment_return(request: HttpRequest, transaction_id: int) -> HttpResponse:
 @staff_page(RECORD_PAYMENTS)
 @require_POST
 def refund_new(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = Customer.objects.filter(company=request.company, pk=customer_id).first()
+    customer = customer_of_company(company=request.company, customer_id=customer_id)
     if customer is None:
         raise Http404
     try:
@@ -287,7 +285,7 @@ def debt_write_off_view(request: HttpRequest, customer_id: int, entry_id: int) -
 @staff_page(APPROVE_PAYMENTS)
 @require_POST
 def credit_transfer_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    source = Customer.objects.filter(company=request.company, pk=customer_id).first()
+    source = customer_of_company(company=request.company, customer_id=customer_id)
     if source is None:
         raise Http404
     target = customer_by_number(company=request.company, number=request.POST.get("target", ""))

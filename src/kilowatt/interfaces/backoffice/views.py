@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,6 +55,11 @@ from kilowatt.parties.operations import (
 from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
 from kilowatt.sales.operations import contract_change_status, contract_create
 from kilowatt.sales.queries import contract_of_company, contracts_of_company, contracts_search
+
+
+def customer_panel_redirect(customer_id: int, panel: str) -> HttpResponse:
+    """Back to a panel of the customer's 360° page after an action taken on it."""
+    return redirect(reverse("backoffice:customer", args=[customer_id]) + f"#panel-{panel}")
 
 
 def staff_page(permission: str):
