@@ -22,8 +22,8 @@ from kilowatt.billing.document import invoice_document
 from kilowatt.billing.inputs import BillTarget, PreparedBill, bills_prepare
 from kilowatt.billing.models import CorrectionFlag, Invoice, InvoiceKind, InvoiceLine
 from kilowatt.billing.operations import RatedBill, due_date_for, invoice_reads_store
-from kilowatt.billing.rating import Rating, rate, settle
 from kilowatt.billing.runs import forecast_deductions
+from kilowatt.catalog.rating import Rating, rate, settle
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import OutboxEvent

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.billing.inputs import PreparedBill
-from kilowatt.billing.rating import Line, Rating
+from kilowatt.catalog.rating import Line, Rating
 from kilowatt.core.money import money_round
 from kilowatt.core.periods import Period
 from kilowatt.network.models import Zone

@@ -24,8 +24,6 @@ from kilowatt.billing.estimation import (
 )
 from kilowatt.billing.findings import Finding, finding
 from kilowatt.billing.models import InvoiceKind, InvoiceRead
-from kilowatt.billing.rates import distribution_rates, national_rates, sales_rates
-from kilowatt.billing.rating import RatingRequest, Terms, Usage
 from kilowatt.catalog.models import (
     DistributionTariff,
     GasConversionFactor,
@@ -35,6 +33,8 @@ from kilowatt.catalog.models import (
     PriceList,
     Product,
 )
+from kilowatt.catalog.rates import distribution_rates, national_rates, sales_rates
+from kilowatt.catalog.rating import RatingRequest, Terms, Usage
 from kilowatt.core.models import Company
 from kilowatt.core.money import energy_round
 from kilowatt.core.periods import Period

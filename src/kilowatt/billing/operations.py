@@ -18,7 +18,7 @@ from django.db.models.functions import TruncMonth
 from kilowatt.billing.document import invoice_document
 from kilowatt.billing.inputs import PreparedBill
 from kilowatt.billing.models import Invoice, InvoiceLine, InvoiceRead
-from kilowatt.billing.rating import Rating
+from kilowatt.catalog.rating import Rating
 from kilowatt.core.bulk import rows_copy, rows_insert
 from kilowatt.core.business_days import next_business_day
 from kilowatt.core.models import Company, OutboxEvent

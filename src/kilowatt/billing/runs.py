@@ -30,7 +30,7 @@ from kilowatt.billing.models import (
     RunStatus,
 )
 from kilowatt.billing.operations import RatedBill, invoices_issue
-from kilowatt.billing.rating import Deduction, Problem, Rating, rate, settle
+from kilowatt.catalog.rating import Deduction, Problem, Rating, rate, settle
 from kilowatt.core.bulk import rows_copy
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError

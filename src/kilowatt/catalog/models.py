@@ -377,3 +377,55 @@ class LoadProfile(Dated, ReferenceData):
 
     def __str__(self) -> str:
         return f"{self.tariff_group.code} {self.valid_from}"
+
+
+class CompetitorPriceList(Dated):
+    """Another supplier's published prices (or the incumbent's approved tariff), kept as data so that
+    an offer can show what the customer pays now and what competitors would charge."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="competitor_price_lists")
+    competitor = models.CharField(_("competitor"), max_length=120)
+    name = models.CharField(_("name"), max_length=200)
+    commodity = models.CharField(_("commodity"), max_length=16, choices=Commodity.choices)
+    tariff_group = models.ForeignKey(
+        TariffGroup,
+        verbose_name=_("tariff group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the prices apply to every tariff group of the commodity."),
+    )
+    is_incumbent_tariff = models.BooleanField(
+        _("incumbent's tariff"),
+        default=False,
+        help_text=_("The default seller's tariff a customer pays who never chose a supplier."),
+    )
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default="0.23")
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("competitor price list")
+        verbose_name_plural = _("competitor price lists")
+        ordering = ["competitor", "-valid_from"]
+        constraints = [_valid_period("competitor_price_list_valid_period")]
+
+    def __str__(self) -> str:
+        return f"{self.competitor}: {self.name}"
+
+
+class CompetitorPrice(models.Model):
+    price_list = models.ForeignKey(CompetitorPriceList, on_delete=models.CASCADE, related_name="components")
+    kind = models.CharField(_("component"), max_length=32, choices=PriceComponentKind.choices)
+    zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices, blank=True)
+    unit = models.CharField(_("unit"), max_length=16, help_text=_("kWh, month"))
+    unit_price = models.DecimalField(_("net unit price (PLN)"), max_digits=14, decimal_places=6)
+
+    class Meta:
+        verbose_name = _("competitor price")
+        verbose_name_plural = _("competitor prices")
+        ordering = ["kind", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "kind", "zone"], name="competitor_price_unique"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="competitor_price_nonneg"),
+        ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kilowatt.billing.rating import Deduction, Rate, RatingRequest, Terms, Usage, rate, settle
+from kilowatt.catalog.rating import Deduction, Rate, RatingRequest, Terms, Usage, rate, settle
 from kilowatt.core.money import money_round
 from kilowatt.core.periods import Period
 

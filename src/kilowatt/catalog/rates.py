@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kilowatt.billing.rating import Rate
 from kilowatt.catalog.models import DistributionTariff, NationalRate, PriceComponent, PriceList
+from kilowatt.catalog.rating import Rate
 from kilowatt.core.periods import Period
 
 
