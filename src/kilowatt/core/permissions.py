@@ -18,6 +18,7 @@ ENTER_READS = "metering.reads.enter"
 RECORD_PAYMENTS = "payments.record"
 APPROVE_PAYMENTS = "payments.approve"  # refunds and write-offs: approved by someone other than who asked
 MANAGE_LEADS = "leads.manage"
+VERIFY_CONTRACTS = "contracts.verify"  # back office: checks contract requests and sends DSO files
 VIEW_COLLECTIONS = "collections.view"
 WORK_COLLECTIONS = "collections.work"
 
@@ -40,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_COLLECTIONS,
             WORK_COLLECTIONS,
             MANAGE_LEADS,
+            VERIFY_CONTRACTS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             EXPORT_DATA,
             IMPORT_DATA,
             MANAGE_CONTRACTS,
+            VERIFY_CONTRACTS,
             VIEW_BILLING,
             ENTER_READS,
             VIEW_COLLECTIONS,

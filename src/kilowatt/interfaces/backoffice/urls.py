@@ -80,5 +80,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/notes/new/", billing.note_new, name="note_new"),
     path("billing/invoices/<int:invoice_id>/correct/", billing.invoice_correct_view, name="invoice_correct"),
     path("imports/", include("kilowatt.interfaces.backoffice.imports.urls")),
+    path("", include("kilowatt.interfaces.backoffice.offer_urls")),
+    path("", include("kilowatt.interfaces.backoffice.contract_request_urls")),
+    path("", include("kilowatt.interfaces.backoffice.contract_lifecycle_urls")),
     path("", views.home, name="home"),
 ]

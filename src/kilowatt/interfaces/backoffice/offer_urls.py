@@ -1,0 +1,5 @@
+"""URLs of offer_urls pages."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
