@@ -20,6 +20,7 @@ DEFAULT_PREFIXES = {
     "correction": "FK",
     "interest_note": "NO",
     "dunning_fee": "OP",
+    "offer": "OF",
 }
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kilowatt.catalog.models import CompetitorPriceList, PriceList, Product
 from kilowatt.core.models import Company
 
-from .contracts import BILLING_CYCLES, Contract
+from .contracts import BILLING_CYCLES, Contract, ContractKind
 from .leads import Opportunity
 
 
@@ -23,6 +23,9 @@ class OfferTemplate(models.Model):
     name = models.CharField(_("name"), max_length=200)
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    contract_kind = models.CharField(
+        _("contract kind"), max_length=16, choices=ContractKind.choices, default=ContractKind.COMPREHENSIVE
     )
     term_months = models.PositiveSmallIntegerField(
         _("contract term (months)"), null=True, blank=True, help_text=_("Empty: an indefinite contract.")

@@ -1,0 +1,343 @@
+"""Electronic signature of contract documents behind an adapter.
+
+``signature_request_start`` freezes which document is signed (a ``ContractDocument`` and its SHA-256)
+and hands it to a provider:
+
+* the built-in simple signature sends each signer a one-time code by SMS or e-mail; the code is
+  stored only as a keyed hash, lives ``CODE_MINUTES`` minutes and allows ``MAX_ATTEMPTS`` wrong
+  tries; entering it records the moment, the IP address and the browser;
+* an external signing service (``sales.docuseal``) is given the PDF and reports back by webhook or
+  polling (``signature_request_report``).
+
+When every signer has signed, the signed PDF (the document page for page plus an audit page) is
+kept, the contract becomes *signed* and ``sales.contract.signed-v1`` is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kilowatt.core.clock import WARSAW
+from kilowatt.core.errors import DomainError, ValidationFailed
+from kilowatt.core.messaging import EmailNotSent, SmsNotSent, email_send, sms_sender
+from kilowatt.core.operations import event_record
+from kilowatt.documents.agreements import signature_audit_append
+from kilowatt.sales.contracting import signers_check
+from kilowatt.sales.models import (
+    Contract,
+    ContractDocument,
+    ContractDocumentKind,
+    ContractSigner,
+    ContractStatus,
+    SignatureParty,
+    SignatureProvider,
+    SignatureRequest,
+    SignatureStatus,
+)
+from kilowatt.sales.operations import contract_change_status
+from kilowatt.sales.paperwork import document_store, file_name_of
+
+log = logging.getLogger(__name__)
+
+CODE_MINUTES = 15
+MAX_ATTEMPTS = 5
+REQUEST_DAYS = 14
+
+
+class SignatureRefused(DomainError):
+    code = "signature_refused"
+
+
+class SignatureBackend(Protocol):
+    provider: str
+
+    def start(self, *, request: SignatureRequest, parties: list[SignatureParty], now: datetime) -> None:
+        """Hand the document to the signers (send codes, create the submission)."""
+
+
+@dataclass(frozen=True)
+class SignerChannel:
+    signer_id: int
+    channel: str  # "sms" or "email"
+
+
+def _code_hash(party_id: int, code: str) -> str:
+    key = f"kilowatt-signature:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, f"{party_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _language(contract: Contract) -> str:
+    return contract.customer.language if contract.customer.language in ("pl", "en") else "pl"
+
+
+def _code_send(party: SignatureParty, *, now: datetime) -> None:
+    code = f"{secrets.randbelow(10**6):06d}"
+    party.code_hash = _code_hash(party.pk, code)
+    party.code_sent_at = now
+    party.attempts = 0
+    party.save(update_fields=["code_hash", "code_sent_at", "attempts"])
+    request = party.request
+    with translation.override(_language(request.contract)):
+        text = _(
+            "%(company)s: your code to sign contract %(number)s is %(code)s. It is valid for %(minutes)s minutes. "
+            "Do not give it to anyone who did not show you the contract."
+        ) % {
+            "company": request.company.name,
+            "number": request.contract.number,
+            "code": code,
+            "minutes": CODE_MINUTES,
+        }
+        if party.channel == "sms":
+            sms_sender().send(to=party.destination, text=text)
+        else:
+            subject = _("Code to sign contract %(number)s") % {"number": request.contract.number}
+            email_send(to=party.destination, subject=subject, body=text)
+
+
+class BuiltinSignature:
+    """One-time codes sent by the company's own SMS and e-mail channels."""
+
+    provider = SignatureProvider.BUILTIN
+
+    def start(self, *, request: SignatureRequest, parties: list[SignatureParty], now: datetime) -> None:
+        for party in parties:
+            _code_send(party, now=now)
+
+
+_backends: dict[str, Callable[[], SignatureBackend]] = {SignatureProvider.BUILTIN: BuiltinSignature}
+
+
+def signature_backend_register(provider: str, factory: Callable[[], SignatureBackend]) -> None:
+    _backends[provider] = factory
+
+
+def signature_backend(provider: str) -> SignatureBackend:
+    try:
+        return _backends[provider]()
+    except KeyError:
+        raise SignatureRefused(_("Unknown signature provider %(provider)s.") % {"provider": provider}) from None
+
+
+def _destination(signer: ContractSigner, channel: str) -> str:
+    return signer.phone if channel == "sms" else signer.email
+
+
+def _parties_clean(signers: list[ContractSigner], channels: list[SignerChannel]) -> list[tuple[ContractSigner, str]]:
+    chosen = {c.signer_id: c.channel for c in channels}
+    errors = []
+    out = []
+    for signer in signers:
+        channel = chosen.get(signer.pk) or ("sms" if signer.phone else "email")
+        if channel not in ("sms", "email"):
+            channel = "email"
+        if not _destination(signer, channel):
+            errors.append(
+                _("%(name)s has no %(channel)s to send the code to.")
+                % {"name": signer.name, "channel": _("phone number") if channel == "sms" else _("e-mail address")}
+            )
+        out.append((signer, channel))
+    if errors:
+        raise ValidationFailed.single("signers", " ".join(errors), code="signer_unreachable")
+    return out
+
+
+@transaction.atomic
+def signature_request_start(
+    *,
+    contract: Contract,
+    provider: str = SignatureProvider.BUILTIN,
+    channels: list[SignerChannel] | None = None,
+    now: datetime,
+) -> SignatureRequest:
+    """Ask the contract's signers to sign its latest printed document. A pending request of the same
+    document is cancelled first (its codes stop working). Raises SigningPersonMissing, ValidationFailed."""
+    contract = Contract.objects.select_for_update().select_related("customer", "company").get(pk=contract.pk)
+    if contract.status != ContractStatus.DRAFT:
+        raise ValidationFailed.single("status", _("Only a draft contract is sent for signature."), code="not_draft")
+    signers = signers_check(contract=contract)
+    document = contract.documents.filter(kind=ContractDocumentKind.CONTRACT).order_by("-created_at", "-id").first()
+    if document is None:
+        raise ValidationFailed.single("document", _("Print the contract before sending it for signature."))
+    pairs = _parties_clean(signers, channels or [])
+    SignatureRequest.objects.filter(document=document, status=SignatureStatus.PENDING).update(
+        status=SignatureStatus.CANCELLED, completed_at=now
+    )
+    request = SignatureRequest.objects.create(
+        company=contract.company,
+        contract=contract,
+        document=document,
+        provider=provider,
+        created_at=now,
+        expires_at=now + timedelta(days=REQUEST_DAYS),
+    )
+    parties = [
+        SignatureParty.objects.create(
+            request=request, signer=signer, channel=channel, destination=_destination(signer, channel)
+        )
+        for signer, channel in pairs
+    ]
+    try:
+        signature_backend(provider).start(request=request, parties=parties, now=now)
+    except (SmsNotSent, EmailNotSent) as error:
+        raise SignatureRefused(_("The code could not be sent: %(reason)s") % {"reason": error}) from error
+    event_record(
+        company=contract.company,
+        name="sales.signature.requested-v1",
+        payload={"request_id": request.pk, "contract_id": contract.pk, "provider": provider},
+        occurred_at=now,
+    )
+    return request
+
+
+def _pending_party(party: SignatureParty, now: datetime) -> SignatureParty:
+    party = SignatureParty.objects.select_for_update().select_related("request__contract").get(pk=party.pk)
+    request = party.request
+    if request.status != SignatureStatus.PENDING:
+        raise SignatureRefused(_("This signature request is %(status)s.") % {"status": request.get_status_display()})
+    if request.expires_at <= now:
+        raise SignatureRefused(_("This signature request has expired: send a new one."))
+    if party.signed_at is not None:
+        raise SignatureRefused(_("%(name)s has already signed.") % {"name": party.signer.name})
+    return party
+
+
+@transaction.atomic
+def signature_code_resend(*, party: SignatureParty, now: datetime) -> None:
+    party = _pending_party(party, now)
+    if party.request.provider != SignatureProvider.BUILTIN:
+        raise SignatureRefused(_("Codes are sent only for the built-in signature."))
+    _code_send(party, now=now)
+
+
+def signature_code_confirm(
+    *, party: SignatureParty, code: str, ip_address: str | None, user_agent: str, now: datetime
+) -> SignatureParty:
+    """The signer's one-time code: right, the signer has signed (and, if the last, the request is
+    complete); wrong, expired or tried too often, SignatureRefused saying which."""
+    with transaction.atomic():
+        party = _pending_party(party, now)
+        refusal = _code_refusal(party, code.strip(), now)
+        if refusal is None:
+            party.signed_at = now
+            party.ip_address = ip_address or None
+            party.user_agent = (user_agent or "")[:300]
+            party.save(update_fields=["signed_at", "ip_address", "user_agent"])
+            if not party.request.parties.filter(signed_at__isnull=True).exists():
+                signature_request_complete(request=party.request, now=now)
+            return party
+        if refusal.code == "wrong_code":
+            party.attempts += 1
+            party.save(update_fields=["attempts"])
+    raise refusal  # outside the block so the attempt counted is kept
+
+
+def _code_refusal(party: SignatureParty, code: str, now: datetime) -> SignatureRefused | None:
+    if party.request.provider != SignatureProvider.BUILTIN or not party.code_hash:
+        return SignatureRefused(_("This signer signs at the signing service, not with a code."))
+    if party.attempts >= MAX_ATTEMPTS:
+        return SignatureRefused(_("Too many wrong codes: send a new code."), code="too_many_attempts")
+    assert party.code_sent_at is not None
+    if party.code_sent_at + timedelta(minutes=CODE_MINUTES) <= now:
+        return SignatureRefused(_("The code has expired: send a new code."), code="code_expired")
+    if not hmac.compare_digest(party.code_hash, _code_hash(party.pk, code)):
+        left = MAX_ATTEMPTS - party.attempts - 1
+        return SignatureRefused(
+            _("Wrong code. %(left)s attempt(s) left.") % {"left": left}, code="wrong_code", field="code"
+        )
+    return None
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _audit(request: SignatureRequest, document: ContractDocument, now: datetime) -> dict:
+    contract = request.contract
+    return {
+        "title": _("Contract %(number)s — signed") % {"number": contract.number},
+        "author": contract.company.name,
+        "file_name": document.file_name,
+        "sha256": document.sha256,
+        "method": str(SignatureProvider(request.provider).label),
+        "created_at": _local(request.created_at),
+        "completed_at": _local(now),
+        "parties": [
+            {
+                "name": p.signer.name,
+                "channel": "SMS" if p.channel == "sms" else _("e-mail"),
+                "destination": _masked(p.destination),
+                "code_sent_at": _local(p.code_sent_at),
+                "signed_at": _local(p.signed_at),
+                "ip_address": p.ip_address or "",
+                "user_agent": p.user_agent,
+            }
+            for p in request.parties.select_related("signer")
+        ],
+    }
+
+
+def _masked(destination: str) -> str:
+    if "@" in destination:
+        name, _at, domain = destination.partition("@")
+        return f"{name[:2]}…@{domain}"
+    return f"…{destination[-3:]}" if destination else ""
+
+
+def signature_request_complete(
+    *, request: SignatureRequest, now: datetime, signed_pdf: bytes | None = None, actor: AbstractBaseUser | None = None
+) -> SignatureRequest:
+    """Every signer has signed: keep the signed PDF (the provider's, or the document with our audit
+    page), mark the contract signed and publish ``sales.contract.signed-v1``. Runs in the caller's
+    transaction with the request locked."""
+    request = SignatureRequest.objects.select_for_update().select_related("contract__company", "document").get(
+        pk=request.pk
+    )
+    if request.status != SignatureStatus.PENDING:
+        return request
+    document = request.document
+    contract = request.contract
+    language = _language(contract)
+    if signed_pdf is None:
+        with translation.override(language):
+            audit = _audit(request, document, now)
+        signed_pdf = signature_audit_append(pdf=bytes(document.content), audit=audit, language=language)
+    request.signed_document = document_store(
+        contract=contract,
+        kind=ContractDocumentKind.SIGNED_CONTRACT,
+        file_name=file_name_of(contract.number, "-signed"),
+        content=signed_pdf,
+        actor=actor,
+        now=now,
+    )
+    request.status = SignatureStatus.SIGNED
+    request.completed_at = now
+    request.save(update_fields=["signed_document", "status", "completed_at"])
+    on_date: date = now.astimezone(WARSAW).date()
+    contract_change_status(contract=contract, status=ContractStatus.SIGNED, on_date=on_date, actor=actor, now=now)
+    return request
+
+
+@transaction.atomic
+def signature_request_close(*, request: SignatureRequest, status: str, now: datetime) -> SignatureRequest:
+    """A request that ends without a signature: declined by a signer, expired, or cancelled by staff."""
+    request = SignatureRequest.objects.select_for_update().get(pk=request.pk)
+    if status not in (SignatureStatus.DECLINED, SignatureStatus.EXPIRED, SignatureStatus.CANCELLED):
+        raise ValueError(status)
+    if request.status == SignatureStatus.PENDING:
+        request.status = status
+        request.completed_at = now
+        request.save(update_fields=["status", "completed_at"])
+    return request
