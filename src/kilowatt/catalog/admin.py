@@ -78,3 +78,24 @@ class TimeZoneScheduleAdmin(admin.ModelAdmin):
 
 admin.site.register(models.Discount)
 admin.site.register(models.Fee)
+
+
+class CompetitorPriceInline(admin.TabularInline):
+    model = models.CompetitorPrice
+    extra = 0
+
+
+@admin.register(models.CompetitorPriceList)
+class CompetitorPriceListAdmin(admin.ModelAdmin):
+    list_display = [
+        "competitor",
+        "name",
+        "company",
+        "commodity",
+        "tariff_group",
+        "is_incumbent_tariff",
+        "valid_from",
+        "valid_to",
+    ]
+    list_filter = ["company", "competitor", "commodity"]
+    inlines = [CompetitorPriceInline]

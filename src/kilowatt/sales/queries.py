@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from kilowatt.core.models import Company
-from kilowatt.sales.models import Contract, Lead
+from kilowatt.sales.models import Contract, ContractDocument, Lead
 
 
 def contracts_of_company(*, company: Company) -> QuerySet[Contract]:
@@ -25,7 +25,12 @@ def contracts_of_customer(*, customer) -> QuerySet[Contract]:
     return (
         Contract.objects.filter(customer=customer)
         .select_related("product", "price_list")
-        .prefetch_related("supply_point_links__supply_point")
+        .prefetch_related(
+            "supply_point_links__supply_point",
+            Prefetch(
+                "documents", queryset=ContractDocument.objects.defer("content").order_by("created_at", "id")
+            ),
+        )
     )
 
 

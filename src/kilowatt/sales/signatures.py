@@ -92,8 +92,8 @@ def _code_send(party: SignatureParty, *, now: datetime) -> None:
     request = party.request
     with translation.override(_language(request.contract)):
         text = _(
-            "%(company)s: your code to sign contract %(number)s is %(code)s. It is valid for %(minutes)s minutes. "
-            "Do not give it to anyone who did not show you the contract."
+            "%(company)s: your code to sign contract %(number)s is %(code)s. It is valid for %(minutes)s "
+            "minutes. Do not give it to anyone who did not show you the contract."
         ) % {
             "company": request.company.name,
             "number": request.contract.number,
@@ -128,14 +128,18 @@ def signature_backend(provider: str) -> SignatureBackend:
     try:
         return _backends[provider]()
     except KeyError:
-        raise SignatureRefused(_("Unknown signature provider %(provider)s.") % {"provider": provider}) from None
+        raise SignatureRefused(
+            _("Unknown signature provider %(provider)s.") % {"provider": provider}
+        ) from None
 
 
 def _destination(signer: ContractSigner, channel: str) -> str:
     return signer.phone if channel == "sms" else signer.email
 
 
-def _parties_clean(signers: list[ContractSigner], channels: list[SignerChannel]) -> list[tuple[ContractSigner, str]]:
+def _parties_clean(
+    signers: list[ContractSigner], channels: list[SignerChannel]
+) -> list[tuple[ContractSigner, str]]:
     chosen = {c.signer_id: c.channel for c in channels}
     errors = []
     out = []
@@ -146,7 +150,10 @@ def _parties_clean(signers: list[ContractSigner], channels: list[SignerChannel])
         if not _destination(signer, channel):
             errors.append(
                 _("%(name)s has no %(channel)s to send the code to.")
-                % {"name": signer.name, "channel": _("phone number") if channel == "sms" else _("e-mail address")}
+                % {
+                    "name": signer.name,
+                    "channel": _("phone number") if channel == "sms" else _("e-mail address"),
+                }
             )
         out.append((signer, channel))
     if errors:
@@ -166,9 +173,13 @@ def signature_request_start(
     document is cancelled first (its codes stop working). Raises SigningPersonMissing, ValidationFailed."""
     contract = Contract.objects.select_for_update().select_related("customer", "company").get(pk=contract.pk)
     if contract.status != ContractStatus.DRAFT:
-        raise ValidationFailed.single("status", _("Only a draft contract is sent for signature."), code="not_draft")
+        raise ValidationFailed.single(
+            "status", _("Only a draft contract is sent for signature."), code="not_draft"
+        )
     signers = signers_check(contract=contract)
-    document = contract.documents.filter(kind=ContractDocumentKind.CONTRACT).order_by("-created_at", "-id").first()
+    document = (
+        contract.documents.filter(kind=ContractDocumentKind.CONTRACT).order_by("-created_at", "-id").first()
+    )
     if document is None:
         raise ValidationFailed.single("document", _("Print the contract before sending it for signature."))
     pairs = _parties_clean(signers, channels or [])
@@ -206,7 +217,9 @@ def _pending_party(party: SignatureParty, now: datetime) -> SignatureParty:
     party = SignatureParty.objects.select_for_update().select_related("request__contract").get(pk=party.pk)
     request = party.request
     if request.status != SignatureStatus.PENDING:
-        raise SignatureRefused(_("This signature request is %(status)s.") % {"status": request.get_status_display()})
+        raise SignatureRefused(
+            _("This signature request is %(status)s.") % {"status": request.get_status_display()}
+        )
     if request.expires_at <= now:
         raise SignatureRefused(_("This signature request has expired: send a new one."))
     if party.signed_at is not None:
@@ -297,13 +310,19 @@ def _masked(destination: str) -> str:
 
 
 def signature_request_complete(
-    *, request: SignatureRequest, now: datetime, signed_pdf: bytes | None = None, actor: AbstractBaseUser | None = None
+    *,
+    request: SignatureRequest,
+    now: datetime,
+    signed_pdf: bytes | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> SignatureRequest:
     """Every signer has signed: keep the signed PDF (the provider's, or the document with our audit
     page), mark the contract signed and publish ``sales.contract.signed-v1``. Runs in the caller's
     transaction with the request locked."""
-    request = SignatureRequest.objects.select_for_update().select_related("contract__company", "document").get(
-        pk=request.pk
+    request = (
+        SignatureRequest.objects.select_for_update()
+        .select_related("contract__company", "document")
+        .get(pk=request.pk)
     )
     if request.status != SignatureStatus.PENDING:
         return request
@@ -326,7 +345,9 @@ def signature_request_complete(
     request.completed_at = now
     request.save(update_fields=["signed_document", "status", "completed_at"])
     on_date: date = now.astimezone(WARSAW).date()
-    contract_change_status(contract=contract, status=ContractStatus.SIGNED, on_date=on_date, actor=actor, now=now)
+    contract_change_status(
+        contract=contract, status=ContractStatus.SIGNED, on_date=on_date, actor=actor, now=now
+    )
     return request
 
 

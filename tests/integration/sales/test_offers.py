@@ -24,7 +24,14 @@ from kilowatt.sales.models import (
     Opportunity,
     OpportunityStage,
 )
-from kilowatt.sales.offers import OfferData, offer_accept, offer_create, offer_reject, offer_revise, offer_send
+from kilowatt.sales.offers import (
+    OfferData,
+    offer_accept,
+    offer_create,
+    offer_reject,
+    offer_revise,
+    offer_send,
+)
 from kilowatt.sales.paperwork import offer_pdf
 from kilowatt.sales.pricing import OfferNotPriced
 from tests import factories
@@ -47,8 +54,12 @@ def competitor(company, *, name, energy, fee, valid_from=date(2026, 1, 1), valid
         valid_from=valid_from,
         valid_to=valid_to,
     )
-    CompetitorPrice.objects.create(price_list=prices, kind="energy", zone="all", unit="kWh", unit_price=energy)
-    CompetitorPrice.objects.create(price_list=prices, kind="handling_fee", zone="", unit="month", unit_price=fee)
+    CompetitorPrice.objects.create(
+        price_list=prices, kind="energy", zone="all", unit="kWh", unit_price=energy
+    )
+    CompetitorPrice.objects.create(
+        price_list=prices, kind="handling_fee", zone="", unit="month", unit_price=fee
+    )
     return prices
 
 
@@ -67,7 +78,12 @@ def setup(company, now, seller):
     customer = factories.customer(company, now)
     point = factories.supply_point(company, customer, now)
     opportunity = Opportunity.objects.create(
-        company=company, customer=customer, name="Kowalski", owner=seller, commodity="electricity", created_at=now
+        company=company,
+        customer=customer,
+        name="Kowalski",
+        owner=seller,
+        commodity="electricity",
+        created_at=now,
     )
     opportunity.supply_points.set([point])
     incumbent = competitor(company, name="PGE Obrót", energy="0.6000", fee="12.00", incumbent=True)
@@ -187,7 +203,12 @@ def test_a_business_without_a_signing_person_gets_no_contract(company, now, sell
     business = customer_create(company=company, data=factories.business_data(), actor=None, now=now)
     point = factories.supply_point(company, business, now)
     opportunity = Opportunity.objects.create(
-        company=company, customer=business, name="Firma", owner=seller, commodity="electricity", created_at=now
+        company=company,
+        customer=business,
+        name="Firma",
+        owner=seller,
+        commodity="electricity",
+        created_at=now,
     )
     opportunity.supply_points.set([point])
     data = OfferData(template_id=template.pk, price_list_id=prices.pk, start_date=START)

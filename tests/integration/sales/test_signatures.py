@@ -15,7 +15,13 @@ from pypdf import PdfReader
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import OutboxEvent, Role
 from kilowatt.sales.contracting import SigningPersonMissing
-from kilowatt.sales.models import ContractDocumentKind, ContractStatus, OfferTemplate, Opportunity, SignatureStatus
+from kilowatt.sales.models import (
+    ContractDocumentKind,
+    ContractStatus,
+    OfferTemplate,
+    Opportunity,
+    SignatureStatus,
+)
 from kilowatt.sales.offers import OfferData, offer_accept, offer_create
 from kilowatt.sales.signatures import (
     MAX_ATTEMPTS,
@@ -78,7 +84,9 @@ def test_signed_with_a_code_by_sms(contract, now, settings):
     assert len(pages) == len(PdfReader(BytesIO(bytes(original.content))).pages) + 1
     audit = pages[-1].extract_text()
     assert original.sha256 in audit.replace("\n", "") and "10.1.2.3" in audit and "Firefox" in audit
-    assert OutboxEvent.objects.filter(name="sales.contract.signed-v1", payload__contract_id=contract.pk).exists()
+    assert OutboxEvent.objects.filter(
+        name="sales.contract.signed-v1", payload__contract_id=contract.pk
+    ).exists()
     with pytest.raises(SignatureRefused):
         signature_code_confirm(party=party, code=code, ip_address=None, user_agent="", now=now)
 
@@ -97,7 +105,9 @@ def test_wrong_codes_expiry_and_resend(contract, now, settings):
     party.refresh_from_db()
     assert party.attempts == 1
     with pytest.raises(SignatureRefused) as refused:
-        signature_code_confirm(party=party, code=code, ip_address=None, user_agent="", now=now + timedelta(minutes=16))
+        signature_code_confirm(
+            party=party, code=code, ip_address=None, user_agent="", now=now + timedelta(minutes=16)
+        )
     assert refused.value.code == "code_expired"
     for _ in range(MAX_ATTEMPTS):
         with pytest.raises(SignatureRefused):
@@ -119,7 +129,9 @@ def test_a_new_request_cancels_the_pending_one(contract, now, settings):
     first.refresh_from_db()
     assert first.status == SignatureStatus.CANCELLED and second.status == SignatureStatus.PENDING
     with pytest.raises(SignatureRefused):
-        signature_code_confirm(party=first.parties.get(), code=old_code, ip_address=None, user_agent="", now=now)
+        signature_code_confirm(
+            party=first.parties.get(), code=old_code, ip_address=None, user_agent="", now=now
+        )
 
 
 def test_a_contract_without_signers_or_reachable_signers_is_refused(contract, now):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kilowatt.core.clock import WARSAW, system_clock
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.permissions import MANAGE_LEADS
+from kilowatt.interfaces.backoffice.offers import offer_form_context
 from kilowatt.interfaces.backoffice.views import staff_page
 from kilowatt.parties.operations import AddressData
 from kilowatt.sales.models import Activity, ActivityKind, Lead, Opportunity, OpportunityStage
@@ -86,6 +87,7 @@ def _opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
 @staff_page(MANAGE_LEADS)
 def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     opportunity = _opportunity(request, opportunity_id)
+    today = system_clock.now().astimezone(WARSAW).date()
     return render(
         request,
         "backoffice/sales/opportunity.html",
@@ -96,7 +98,8 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
             "stages": OpportunityStage.choices,
             "kinds": ActivityKind.choices,
             "staff": _staff(request.company),
-            "points": opportunity.supply_points.all(),
+            "points": opportunity.supply_points.select_related("tariff_group"),
+            **offer_form_context(opportunity=opportunity, on_date=today),
         },
     )
 

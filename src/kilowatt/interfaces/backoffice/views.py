@@ -209,13 +209,17 @@ def supply_point_form(request: HttpRequest, customer_id: int) -> HttpResponse:
         form = SupplyPointForm(request.POST)
         if form.is_valid():
             try:
-                supply_point_create(
+                point = supply_point_create(
                     company=request.company,
                     customer=customer,
                     data=form.supply_point_data(),
                     actor=request.user,
                     now=system_clock.now(),
                 )
+                opportunity = customer.opportunities.filter(pk=request.GET.get("opportunity") or 0).first()
+                if opportunity is not None:
+                    opportunity.supply_points.add(point)
+                    return redirect("backoffice:opportunity", opportunity_id=opportunity.pk)
                 return redirect("backoffice:customer", customer_id=customer.pk)
             except ValidationFailed as exc:
                 form.add_domain_errors(exc)
