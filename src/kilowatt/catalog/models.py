@@ -90,6 +90,13 @@ class PriceList(Dated):
     tariff_groups = models.ManyToManyField(TariffGroup, verbose_name=_("tariff groups"), blank=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default="0.23")
     excise_included = models.BooleanField(_("excise included in the energy price"), default=True)
+    expected_margin_per_mwh = models.DecimalField(
+        _("expected margin (PLN/MWh)"),
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        help_text=_("Over the cost of energy bought; campaigns and offers estimate their profitability by it."),
+    )
 
     class Meta:
         verbose_name = _("price list")

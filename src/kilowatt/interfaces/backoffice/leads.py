@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +16,7 @@ from kilowatt.core.permissions import MANAGE_LEADS
 from kilowatt.interfaces.backoffice.views import staff_page
 from kilowatt.sales.leads import COLUMNS, LeadData, lead_create, leads_import
 from kilowatt.sales.models import Campaign
+from kilowatt.sales.queries import campaign_results, campaigns_with_counts, leads_of_company
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -99,4 +100,29 @@ def leads_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", failed.message)
     return render(
         request, "backoffice/imports/leads.html", {"form": form, "result": result, "columns": COLUMNS}
+    )
+
+
+@staff_page(MANAGE_LEADS)
+def campaigns(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "backoffice/sales/campaigns.html",
+        {"campaigns": campaigns_with_counts(company=request.company)},
+    )
+
+
+@staff_page(MANAGE_LEADS)
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = Campaign.objects.filter(company=request.company, pk=campaign_id).first()
+    if campaign is None:
+        raise Http404
+    return render(
+        request,
+        "backoffice/sales/campaign.html",
+        {
+            "campaign": campaign,
+            "results": campaign_results(campaign=campaign),
+            "targets": leads_of_company(company=request.company).filter(campaign=campaign)[:200],
+        },
     )

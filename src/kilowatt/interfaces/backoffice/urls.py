@@ -33,6 +33,8 @@ urlpatterns = [
     path("lists/<slug:list_key>/", views.object_list, name="list"),
     path("leads/new/", leads.lead_new, name="lead_new"),
     path("leads/import/", leads.leads_upload, name="leads_import"),
+    path("campaigns/", leads.campaigns, name="campaigns"),
+    path("campaigns/<int:campaign_id>/", leads.campaign_detail, name="campaign"),
     path("leads/<int:lead_id>/", opportunities.lead_detail, name="lead"),
     path("opportunities/<int:opportunity_id>/", opportunities.opportunity_detail, name="opportunity"),
     path(
