@@ -34,7 +34,7 @@ from kilowatt.catalog.rating import Rate, Rating, RatingRequest, Terms, Usage, r
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.money import ZERO, energy_round
 from kilowatt.core.periods import Period
-from kilowatt.metering.intervals import interval_series
+from kilowatt.metering.intervals import interval_days_current, interval_series
 from kilowatt.network.models import SupplyPoint
 
 INTERVAL_COVERAGE = Decimal("0.9")  # at least this share of the year's days measured to use interval data
@@ -134,8 +134,8 @@ def _interval_consumption(point: SupplyPoint, *, on_date: date) -> Consumption |
     series = interval_series(company=point.company, supply_point=point, period=past)
     if not len(series.values_wh):
         return None
-    days = set(series.starts_utc.astype("datetime64[D]").tolist())
-    if Decimal(len(days)) < INTERVAL_COVERAGE * 365:
+    days = interval_days_current(company=point.company, supply_point=point, period=past).count()
+    if Decimal(days) < INTERVAL_COVERAGE * 365:
         return None
     zones = point.tariff_group.zones or ["all"]
     schedule = (
@@ -154,7 +154,7 @@ def _interval_consumption(point: SupplyPoint, *, on_date: date) -> Consumption |
         if zone is None:
             zone = zone_by_hour[hour] = zone_at(schedule=schedule, moment=_utc(hour)) or zones[0]
         wh[zone] = wh.get(zone, 0) + value
-    scale = Decimal(365) / len(days)
+    scale = Decimal(365) / days
     return Consumption({z: energy_round(Decimal(v) / 1000 * scale) for z, v in wh.items()}, "interval")
 
 

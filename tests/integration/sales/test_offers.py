@@ -154,7 +154,10 @@ def test_a_price_list_not_valid_over_the_year_gives_no_saving(company, now, sell
     offer = offer_create(
         opportunity=opportunity,
         data=OfferData(
-            template_id=template.pk, price_list_id=prices.pk, start_date=START, current_competitor_id=ending.pk
+            template_id=template.pk,
+            price_list_id=prices.pk,
+            start_date=START,
+            current_competitor_id=ending.pk,
         ),
         on_date=TODAY, actor=seller, now=now,
     )  # fmt: skip
@@ -236,3 +239,34 @@ def test_an_offer_rejected_with_a_reason(company, now, seller, setup):
         offer_reject(offer=offer, reason=" ", actor=seller, now=now)
     offer = offer_reject(offer=offer, reason="Stays with PGE", actor=seller, now=now)
     assert offer.status == OfferStatus.REJECTED and offer.reject_reason == "Stays with PGE"
+
+
+def test_interval_data_is_the_consumption_basis_when_a_year_is_measured(company, now, seller, setup):
+    from kilowatt.metering.intervals import IntervalDayInput, interval_days_store_bulk, intervals_in_day
+    from kilowatt.sales.pricing import consumption_expected
+
+    _prices, _template, opportunity, _point, *_ = setup
+    g12 = TariffGroup.objects.get(code="G12", commodity="electricity")
+    point = factories.supply_point(company, opportunity.customer, now, tariff_group_id=g12.pk)
+    first = TODAY - timedelta(days=365)
+    days = [first + timedelta(days=n) for n in range(365)]
+    stored = interval_days_store_bulk(
+        company=company,
+        days=[
+            IntervalDayInput(
+                point.pk, day, 15, "import", [100] * intervals_in_day(day=day, resolution_minutes=15)
+            )
+            for day in days
+        ],
+        source="test",
+        now=now,
+    )
+    assert stored.created == 365  # DST days with 92 and 100 quarter-hours among them
+    measured = consumption_expected(point=point, on_date=TODAY)
+    assert measured.basis == "interval" and measured.total == Decimal("3504.000")  # 35,040 × 0.1 kWh
+    # PGE's G12: 10 off-peak hours a day (13–15, 22–6), every day the same.
+    assert measured.kwh["offpeak"] == Decimal("1460.000") and measured.kwh["peak"] == Decimal("2044.000")
+    # Fewer than 90 % of the year's days measured: back to the annual estimate.
+    assert consumption_expected(point=point, on_date=TODAY + timedelta(days=60)).basis == "annual"
+    split = consumption_expected(point=point, on_date=TODAY + timedelta(days=60), zone_split={"peak": "900"})
+    assert split.basis == "zones" and split.kwh == {"peak": Decimal("900.000"), "offpeak": Decimal("0.000")}
