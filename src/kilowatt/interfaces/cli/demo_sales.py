@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from faker import Faker
 
-from kilowatt.catalog.models import CompetitorPrice, CompetitorPriceList, Product
+from kilowatt.catalog.models import CompetitorPrice, CompetitorPriceList, PriceList, Product
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company
 from kilowatt.documents.agreements import agreement_default_body
@@ -98,6 +98,9 @@ def demo_offers_setup(*, company: Company, now: datetime) -> int:
             intro_pl="Dziękujemy za rozmowę. Poniżej porównanie Pana/Pani rocznych kosztów.",
             intro_en="Thank you for talking to us. Below, your yearly costs compared.",
         )  # fmt: skip
+    margins = {"prad-stala-cena-2026": "85.00", "prad-biznes-2026": "120.00", "gaz-dom-2026": "40.00"}
+    for code, margin in margins.items():
+        PriceList.objects.filter(company=company, code=code).update(expected_margin_per_mwh=Decimal(margin))
     for competitor, name, incumbent, prices in COMPETITORS:
         for group in TariffGroup.objects.filter(
             country="PL", commodity="electricity", code__in=["G11", "G12"]
