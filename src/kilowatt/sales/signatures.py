@@ -26,6 +26,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -93,18 +94,45 @@ def _code_send(party: SignatureParty, *, now: datetime) -> None:
     with translation.override(_language(request.contract)):
         text = _(
             "%(company)s: your code to sign contract %(number)s is %(code)s. It is valid for %(minutes)s "
-            "minutes. Do not give it to anyone who did not show you the contract."
+            "minutes. Do not give it to anyone who did not show you the contract. Read and sign: %(link)s"
         ) % {
             "company": request.company.name,
             "number": request.contract.number,
             "code": code,
             "minutes": CODE_MINUTES,
+            "link": signing_link(party=party),
         }
         if party.channel == "sms":
             sms_sender().send(to=party.destination, text=text)
         else:
             subject = _("Code to sign contract %(number)s") % {"number": request.contract.number}
             email_send(to=party.destination, subject=subject, body=text)
+
+
+SIGNING_SALT = "kilowatt.sales.signature-party"
+
+
+def signing_token(*, party: SignatureParty) -> str:
+    """The token of a signer's own signing page (``/sign/<token>/``): signed, so it cannot be guessed."""
+    return signing.dumps(party.pk, salt=SIGNING_SALT)
+
+
+def signing_link(*, party: SignatureParty) -> str:
+    return f"{getattr(settings, 'SITE_URL', '').rstrip('/')}/sign/{signing_token(party=party)}/"
+
+
+def signature_party_by_token(*, token: str) -> SignatureParty | None:
+    """The signer a signing-page token names, or None for a token that was not made here. Whether the
+    request is still open is checked when the code is entered."""
+    try:
+        party_id = signing.loads(token, salt=SIGNING_SALT)
+    except signing.BadSignature:
+        return None
+    return (
+        SignatureParty.objects.filter(pk=party_id)
+        .select_related("request__contract__company", "request__document", "signer")
+        .first()
+    )
 
 
 class BuiltinSignature:
