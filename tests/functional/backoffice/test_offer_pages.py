@@ -86,3 +86,21 @@ def test_a_refused_offer_names_the_reason(offer, company):
     assert "Choose the price list." in response.content.decode()
     response = client.post(f"/offers/{made.pk}/action/", {"action": "reject", "reason": ""}, follow=True)
     assert "Say why the customer rejected the offer." in response.content.decode()
+
+
+def test_home_page_reminds_of_activities_due(offer, now, clock, monkeypatch):
+    from datetime import timedelta
+
+    from kilowatt.sales.opportunities import activity_add
+
+    monkeypatch.setattr("kilowatt.interfaces.backoffice.views.system_clock", clock)
+    seller, made = offer
+    opportunity = made.opportunity
+    activity_add(opportunity=opportunity, kind="call", subject="Call back about the offer",
+                 due_at=now - timedelta(hours=1), assignee=seller, now=now)  # fmt: skip
+    activity_add(opportunity=opportunity, kind="task", subject="Next month", due_at=now + timedelta(days=30),
+                 assignee=seller, now=now)  # fmt: skip
+    client = Client()
+    client.force_login(seller)
+    page = client.get("/").content.decode()
+    assert "Call back about the offer" in page and "overdue" in page and "Next month" not in page

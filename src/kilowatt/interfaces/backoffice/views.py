@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from django import forms
@@ -28,6 +29,7 @@ from kilowatt.core.permissions import (
     MANAGE_CATALOG,
     MANAGE_CONTRACTS,
     MANAGE_DICTIONARIES,
+    MANAGE_LEADS,
     VIEW_MASTER_DATA,
 )
 from kilowatt.core.queries import dictionary_entries
@@ -54,6 +56,7 @@ from kilowatt.parties.operations import (
 )
 from kilowatt.parties.queries import customer_of_company, customers_of_company, customers_search
 from kilowatt.sales.operations import contract_change_status, contract_create
+from kilowatt.sales.opportunities import activities_due
 from kilowatt.sales.queries import contract_of_company, contracts_of_company, contracts_search
 
 
@@ -88,7 +91,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "supply_points": supply_points_of_company(company=company).count(),
         "contracts": contracts_of_company(company=company).count(),
     }
-    return render(request, "backoffice/home.html", {"counts": counts})
+    due = []
+    if MANAGE_LEADS in request.permissions:
+        until = system_clock.now() + timedelta(days=1)
+        due = list(activities_due(company=company, user=request.user, until=until)[:20])
+    return render(
+        request, "backoffice/home.html", {"counts": counts, "activities_due": due, "now": system_clock.now()}
+    )
 
 
 @login_required
