@@ -68,6 +68,9 @@ class SignatureBackend(Protocol):
     def start(self, *, request: SignatureRequest, parties: list[SignatureParty], now: datetime) -> None:
         """Hand the document to the signers (send codes, create the submission)."""
 
+    def cancel(self, *, request: SignatureRequest) -> None:
+        """Withdraw a request that was replaced (its codes or links must stop working)."""
+
 
 @dataclass(frozen=True)
 class SignerChannel:
@@ -144,6 +147,9 @@ class BuiltinSignature:
         for party in parties:
             _code_send(party, now=now)
 
+    def cancel(self, *, request: SignatureRequest) -> None:
+        """Nothing to withdraw: a cancelled request's codes are refused by its status."""
+
 
 _backends: dict[str, Callable[[], SignatureBackend]] = {SignatureProvider.BUILTIN: BuiltinSignature}
 
@@ -189,6 +195,18 @@ def _parties_clean(
     return out
 
 
+def _pending_cancel(*, document: ContractDocument, now: datetime) -> None:
+    for pending in SignatureRequest.objects.filter(document=document, status=SignatureStatus.PENDING):
+        pending.status = SignatureStatus.CANCELLED
+        pending.completed_at = now
+        pending.save(update_fields=["status", "completed_at"])
+        try:
+            signature_backend(pending.provider).cancel(request=pending)
+        except DomainError:
+            # The request is cancelled here whatever the provider says: its later reports change nothing.
+            log.warning("signature request %s: the provider could not withdraw it", pending.pk, exc_info=True)
+
+
 @transaction.atomic
 def signature_request_start(
     *,
@@ -211,9 +229,7 @@ def signature_request_start(
     if document is None:
         raise ValidationFailed.single("document", _("Print the contract before sending it for signature."))
     pairs = _parties_clean(signers, channels or [])
-    SignatureRequest.objects.filter(document=document, status=SignatureStatus.PENDING).update(
-        status=SignatureStatus.CANCELLED, completed_at=now
-    )
+    _pending_cancel(document=document, now=now)
     request = SignatureRequest.objects.create(
         company=contract.company,
         contract=contract,

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from kilowatt.interfaces.api import billing, contracts, customers, finance, leads, network
+from kilowatt.interfaces.api import billing, contracts, customers, finance, leads, network, signatures
 from kilowatt.interfaces.api.auth import StaffSessionAuth, TokenAuth
 from kilowatt.interfaces.api.errors import install_error_handlers
 
@@ -23,3 +23,4 @@ api.add_router("", contracts.router)
 api.add_router("", billing.router)
 api.add_router("", finance.router)
 api.add_router("", leads.router)
+api.add_router("", signatures.router)
