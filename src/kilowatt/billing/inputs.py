@@ -8,7 +8,7 @@ zones) are raised here so that nothing unexplained reaches the rating engine.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -34,14 +34,14 @@ from kilowatt.catalog.models import (
     Product,
 )
 from kilowatt.catalog.rates import distribution_rates, national_rates, sales_rates
-from kilowatt.catalog.rating import RatingRequest, Terms, Usage
+from kilowatt.catalog.rating import Rate, RatingRequest, Terms, Usage
 from kilowatt.core.models import Company
 from kilowatt.core.money import energy_round
 from kilowatt.core.periods import Period
 from kilowatt.metering.models import MeterRead, ReadKind, Severity
 from kilowatt.metering.validation import dial_difference
 from kilowatt.network.models import Direction, Dso, MeterInstallation, MeterRegister, SupplyPoint, TariffGroup
-from kilowatt.sales.models import Contract, ContractKind, ContractSupplyPoint
+from kilowatt.sales.models import Contract, ContractKind, ContractPriceTerm, ContractSupplyPoint
 
 HISTORY_DAYS = 400
 LOOKAHEAD_DAYS = 62
@@ -138,16 +138,18 @@ class _BatchData:
         self.links: dict[int, list[ContractSupplyPoint]] = defaultdict(list)
         for link in ContractSupplyPoint.objects.filter(contract_id__in=ids):
             self.links[link.contract_id].append(link)
+        self.price_terms: dict[int, list[ContractPriceTerm]] = defaultdict(list)
+        for term in ContractPriceTerm.objects.filter(contract_id__in=ids).order_by("valid_from"):
+            self.price_terms[term.contract_id].append(term)
         companies = {
             c.pk: c for c in Company.objects.filter(pk__in={c.company_id for c in self.contracts.values()})
         }
         products = {
             p.pk: p for p in Product.objects.filter(pk__in={c.product_id for c in self.contracts.values()})
         }
-        price_lists = {
-            p.pk: p
-            for p in PriceList.objects.filter(pk__in={c.price_list_id for c in self.contracts.values()})
-        }
+        wanted = {c.price_list_id for c in self.contracts.values()}
+        wanted |= {t.price_list_id for terms in self.price_terms.values() for t in terms}
+        price_lists = {p.pk: p for p in PriceList.objects.filter(pk__in=wanted)}
         for contract in self.contracts.values():
             contract.company = companies[contract.company_id]
             contract.product = products[contract.product_id]
@@ -167,6 +169,7 @@ class _BatchData:
         for point in self.points.values():
             point.dso = dsos[point.dso_id]
             point.tariff_group = groups[point.tariff_group_id]
+        self.price_lists = price_lists
         return price_lists
 
     def _load_rates(self, price_lists: dict[int, PriceList], first: date) -> None:
@@ -287,11 +290,7 @@ class _BatchData:
                 capacity_hours_share=profile.capacity_hours_share if profile else Decimal(0),
             ),
             usages=usages,
-            sales_rates=sales_rates(
-                price_list=contract.price_list,
-                components=self.components.get(contract.price_list_id, []),
-                tariff_group_id=point.tariff_group_id,
-            ),
+            sales_rates=self._sales_rates(contract, point, period),
             distribution_rates=distribution_rates(
                 tariffs=self.tariffs.get((point.dso_id, point.tariff_group_id), []),
                 period=period,
@@ -303,6 +302,32 @@ class _BatchData:
             ),
         )
         return bill
+
+    def _sales_rates(self, contract: Contract, point: SupplyPoint, period: Period) -> tuple[Rate, ...]:
+        """The rates of every price term of the contract overlapping the period, each clipped to its term's
+        dates, so a price annex inside the period splits it; a contract without terms bills by its price
+        list as it always did."""
+        terms = self.price_terms.get(contract.pk)
+        if not terms:
+            return sales_rates(
+                price_list=contract.price_list,
+                components=self.components.get(contract.price_list_id, []),
+                tariff_group_id=point.tariff_group_id,
+            )
+        rates: list[Rate] = []
+        for term in terms:
+            if not Period(term.valid_from, term.valid_to).overlaps(period):
+                continue
+            for row in sales_rates(
+                price_list=self.price_lists[term.price_list_id],
+                components=self.components.get(term.price_list_id, []),
+                tariff_group_id=point.tariff_group_id,
+            ):
+                term_period = Period(term.valid_from, term.valid_to)
+                clipped = Period(row.valid_from, row.valid_to).intersection(term_period)
+                if clipped is not None:
+                    rates.append(replace(row, valid_from=clipped.start, valid_to=clipped.end))
+        return tuple(rates)
 
     def _profile(self, point: SupplyPoint, day: date) -> LoadProfile | None:
         for profile in sorted(

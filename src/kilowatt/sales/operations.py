@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -19,7 +20,14 @@ from kilowatt.core.operations import audit_record, event_record, model_snapshot
 from kilowatt.core.validation import FieldErrors
 from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import Customer
-from kilowatt.sales.models import BILLING_CYCLES, Contract, ContractKind, ContractStatus, ContractSupplyPoint
+from kilowatt.sales.models import (
+    BILLING_CYCLES,
+    Contract,
+    ContractKind,
+    ContractPriceTerm,
+    ContractStatus,
+    ContractSupplyPoint,
+)
 
 # Which status may follow which; anything else is refused.
 CONTRACT_TRANSITIONS: dict[str, set[str]] = {
@@ -154,6 +162,25 @@ def _link_points(contract: Contract, points: list[SupplyPoint]) -> None:
     contract.supply_point_links.update(valid_from=contract.start_date, valid_to=contract.end_date)
 
 
+def _first_price_term(contract: Contract) -> None:
+    """A draft bills by one price term: its product and price list over [start_date, end_date). Signed
+    contracts change terms only by an annex (``sales.lifecycle``)."""
+    values = {
+        "product": contract.product,
+        "price_list": contract.price_list,
+        "valid_from": contract.start_date,
+        "valid_to": contract.end_date,
+    }
+    terms = list(contract.price_terms.all())
+    if len(terms) == 1:
+        for name, value in values.items():
+            setattr(terms[0], name, value)
+        terms[0].save()
+        return
+    contract.price_terms.all().delete()
+    ContractPriceTerm.objects.create(contract=contract, **values)
+
+
 @transaction.atomic
 def contract_create(
     *, company: Company, data: ContractData, actor: AbstractBaseUser | None, now: datetime
@@ -170,6 +197,7 @@ def contract_create(
         **fields,
     )
     _link_points(contract, points)
+    _first_price_term(contract)
     audit_record(
         company=company,
         instance=contract,
@@ -209,6 +237,7 @@ def contract_update(
     contract.updated_at = now
     contract.save()
     _link_points(contract, points)
+    _first_price_term(contract)
     audit_record(
         company=contract.company,
         instance=contract,
@@ -223,9 +252,16 @@ def contract_update(
 
 @transaction.atomic
 def contract_change_status(
-    *, contract: Contract, status: str, on_date: date, actor: AbstractBaseUser | None, now: datetime
+    *,
+    contract: Contract,
+    status: str,
+    on_date: date,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    details: dict[str, Any] | None = None,
 ) -> Contract:
-    """Move a contract along its life cycle (signed, in force, terminated, ended)."""
+    """Move a contract along its life cycle (signed, in force, terminated, ended); ``details`` are added to
+    the event's payload (a termination's dates and penalty)."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if status not in CONTRACT_TRANSITIONS.get(contract.status, set()):
         raise ValidationFailed.single(
@@ -254,7 +290,12 @@ def contract_change_status(
     event_record(
         company=contract.company,
         name=f"sales.contract.{status}-v1",
-        payload={"contract_id": contract.pk, "number": contract.number, "on_date": on_date},
+        payload={
+            "contract_id": contract.pk,
+            "number": contract.number,
+            "on_date": on_date,
+            **(details or {}),
+        },
         occurred_at=now,
     )
     return contract
