@@ -155,6 +155,8 @@ CELERY_BEAT_SCHEDULE = {
     "collections-nightly": {"task": "kilowatt.collections.nightly", "schedule": crontab(hour=3, minute=0)},
     "statements-fetch": {"task": "kilowatt.finance.statements_fetch", "schedule": crontab(minute="*/15")},
     "interest-monthly": {"task": "kilowatt.finance.interest_monthly", "schedule": crontab(hour=2, minute=30)},
+    "signatures-poll": {"task": "kilowatt.sales.signatures_poll", "schedule": crontab(minute="*/10")},
+    "price-terms-daily": {"task": "kilowatt.sales.price_terms_daily", "schedule": crontab(hour=0, minute=15)},
 }
 
 # Payments and collections adapters (see docs/finance.md and docs/collections.md).
@@ -193,6 +195,19 @@ SMS_FAKE_FILE = VAR_DIR / "sms" / "outbox.jsonl"
 SMSAPI_TOKEN = os.environ.get("SMSAPI_TOKEN", "")
 SMSAPI_BASE_URL = os.environ.get("SMSAPI_BASE_URL", "https://api.smsapi.pl")
 SMSAPI_SENDER_NAME = os.environ.get("SMSAPI_SENDER_NAME", "")
+
+# Electronic signature (sales.signatures, sales.docuseal; see docs/signatures.md).
+SIGNATURE_PROVIDER = os.environ.get("SIGNATURE_PROVIDER", "builtin")  # builtin | docuseal
+DOCUSEAL_BACKEND = os.environ.get("DOCUSEAL_BACKEND", "fake")  # fake (files in DOCUSEAL_FAKE_DIR) | api
+DOCUSEAL_URL = os.environ.get("DOCUSEAL_URL", "https://api.docuseal.com")  # .eu, or https://<host>/api
+DOCUSEAL_API_KEY = os.environ.get("DOCUSEAL_API_KEY", "")
+# The secret header set on the webhook in DocuSeal (its name and value), and optionally its HMAC key.
+DOCUSEAL_WEBHOOK_HEADER = os.environ.get("DOCUSEAL_WEBHOOK_HEADER", "X-Kilowatt-Webhook-Secret")
+DOCUSEAL_WEBHOOK_SECRET = os.environ.get("DOCUSEAL_WEBHOOK_SECRET", "")
+DOCUSEAL_WEBHOOK_HMAC_SECRET = os.environ.get("DOCUSEAL_WEBHOOK_HMAC_SECRET", "")
+if not DOCUSEAL_WEBHOOK_SECRET and DOCUSEAL_BACKEND == "fake" and not PRODUCTION:
+    DOCUSEAL_WEBHOOK_SECRET = "insecure-development-docuseal-webhook-secret"  # the local fake only
+DOCUSEAL_FAKE_DIR = Path(os.environ.get("DOCUSEAL_FAKE_DIR", VAR_DIR / "docuseal-fake"))
 
 # PriceComponent uniqueness with an empty tariff group is checked by the operation on SQLite.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]

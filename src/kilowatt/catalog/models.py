@@ -95,7 +95,7 @@ class PriceList(Dated):
         max_digits=10,
         decimal_places=2,
         default=0,
-        help_text=_("Over the cost of energy bought; campaigns and offers estimate their profitability by it."),
+        help_text=_("Over the cost of energy bought; campaigns estimate their profitability by it."),
     )
 
     class Meta:

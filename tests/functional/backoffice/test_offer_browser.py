@@ -61,7 +61,8 @@ def test_lead_to_signed_contract(browser_page, live_server, demo_company, settin
         page.click("button:has-text('Save')")
     assert "G11" in page.inner_text("#opportunity-points")
 
-    page.select_option("#offer-form select[name=template]", label="Stała Cena na 2 lata (Prąd Stała Cena 2026)")
+    template = "Stała Cena na 2 lata (Prąd Stała Cena 2026)"
+    page.select_option("#offer-form select[name=template]", label=template)
     prices = PriceList.objects.get(company=company, code="prad-stala-cena-2026")
     page.select_option("#offer-form select[name=price_list]", str(prices.pk))
     with page.expect_navigation():

@@ -47,7 +47,7 @@ def test_pages_answer_in_bounded_queries(offer, now, django_assert_max_num_queri
         page = client.get(f"/contracts/{contract.pk}/").content.decode()
     assert contract.number in page and "send-for-signature" in page
     document = contract.documents.get()
-    response = client.get(f"/contracts/{contract.pk}/files/{document.pk}/")
+    response = client.get(f"/contracts/{contract.pk}/documents/{document.pk}/")
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     pdf = client.get(f"/offers/{made.pk}/versions/1/pdf/")
     assert pdf.content.startswith(b"%PDF")
@@ -63,7 +63,7 @@ def test_another_company_and_another_role_cannot_reach_them(offer, now, other_co
         f"/offers/{made.pk}/",
         f"/offers/{made.pk}/versions/1/pdf/",
         f"/contracts/{contract.pk}/",
-        f"/contracts/{contract.pk}/files/{document.pk}/",
+        f"/contracts/{contract.pk}/documents/{document.pk}/",
     ):
         assert rival.get(url).status_code == 404, url
     assert rival.post(f"/offers/{made.pk}/action/", {"action": "reject", "reason": "x"}).status_code == 404
@@ -71,7 +71,7 @@ def test_another_company_and_another_role_cannot_reach_them(offer, now, other_co
     billing = Client()
     billing.force_login(make_staff("bill", company, Role.BILLING))
     assert billing.get(f"/offers/{made.pk}/").status_code == 403
-    assert billing.get(f"/contracts/{contract.pk}/files/{document.pk}/").status_code == 403
+    assert billing.get(f"/contracts/{contract.pk}/documents/{document.pk}/").status_code == 403
 
 
 def test_a_refused_offer_names_the_reason(offer, company):

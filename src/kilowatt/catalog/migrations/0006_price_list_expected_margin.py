@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pricelist',
             name='expected_margin_per_mwh',
-            field=models.DecimalField(decimal_places=2, default=0, help_text='Over the cost of energy bought; campaigns and offers estimate their profitability by it.', max_digits=10, verbose_name='expected margin (PLN/MWh)'),
+            field=models.DecimalField(decimal_places=2, default=0, help_text='Over the cost of energy bought; campaigns estimate their profitability by it.', max_digits=10, verbose_name='expected margin (PLN/MWh)'),
         ),
     ]

@@ -16,9 +16,4 @@ urlpatterns = [
     path("offers/<int:offer_id>/versions/<int:version>/pdf/", offers.offer_version_pdf, name="offer_pdf"),
     path("contracts/<int:contract_id>/", offers.contract_detail, name="contract"),
     path("contracts/<int:contract_id>/signature/", offers.contract_signature, name="contract_signature"),
-    path(
-        "contracts/<int:contract_id>/files/<int:document_id>/",
-        offers.contract_document_download,
-        name="contract_file",
-    ),
 ]

@@ -16,13 +16,14 @@ from kilowatt.core.clock import WARSAW, system_clock
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.permissions import MANAGE_CONTRACTS, MANAGE_LEADS
 from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.sales.docuseal import signature_provider_default
 from kilowatt.sales.models import (
     Contract,
-    ContractDocument,
     Offer,
     OfferTemplate,
     Opportunity,
     SignatureParty,
+    SignatureProvider,
     SignatureStatus,
 )
 from kilowatt.sales.offers import (
@@ -251,19 +252,10 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "points": contract.supply_point_links.select_related("supply_point__tariff_group"),
             "signature_requests": requests,
             "pending": next((r for r in requests if r.status == SignatureStatus.PENDING), None),
+            "providers": SignatureProvider.choices,
+            "default_provider": signature_provider_default(),
         },
     )
-
-
-@staff_page(MANAGE_CONTRACTS)
-def contract_document_download(request: HttpRequest, contract_id: int, document_id: int) -> HttpResponse:
-    contract = _contract(request, contract_id)
-    document = ContractDocument.objects.filter(contract=contract, pk=document_id).first()
-    if document is None:
-        raise Http404
-    response = HttpResponse(bytes(document.content), content_type=document.content_type)
-    response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
-    return response
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -284,8 +276,11 @@ def contract_signature(request: HttpRequest, contract_id: int) -> HttpResponse:
                 SignerChannel(signer.pk, post.get(f"channel_{signer.pk}", ""))
                 for signer in contract.signers.all()
             ]
-            signature_request_start(contract=contract, channels=channels, now=now)
-            messages.success(request, _("The one-time codes were sent."))
+            provider = post.get("provider") or signature_provider_default()
+            if provider not in SignatureProvider.values:
+                return HttpResponse(status=400)
+            signature_request_start(contract=contract, provider=provider, channels=channels, now=now)
+            messages.success(request, _("The contract was sent for signature."))
         elif action in ("confirm", "resend"):
             party = SignatureParty.objects.filter(
                 request__contract=contract, pk=post.get("party") or 0
