@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -90,3 +91,8 @@ def supply_point(company: Company, customer: Customer, now: datetime, **override
 
 
 TODAY = date(2026, 3, 10)
+
+
+def one_time_code(text: str) -> str:
+    """The last one-time signing code in a message's text, in Polish ("… to 123456") or English ("… is …")."""
+    return re.findall(r"(?:is|to) (\d{6})\b", text)[-1]

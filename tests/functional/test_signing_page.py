@@ -27,7 +27,7 @@ def contract(company, now, settings, tmp_path):
     seller = make_staff("seller", company, Role.SALES_MANAGER)
     prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
     template = OfferTemplate.objects.create(company=company, code="dom", name="Dom", product=prices.product)
-    customer = factories.customer(company, now, phone="601234567")
+    customer = factories.customer(company, now, phone="601234567", language="en")
     opportunity = Opportunity.objects.create(
         company=company, customer=customer, name="Jan", owner=seller, commodity="electricity", created_at=now
     )
@@ -42,7 +42,7 @@ def test_the_customer_signs_on_their_own_page(contract, now, settings, clock, mo
     signature_request_start(contract=contract, now=now)
     sms = settings.SMS_FAKE_FILE.read_text()
     link = re.search(r"https://kilowatt\.example\.pl(/sign/[^/\s\"]+/)", sms).group(1)
-    code = re.search(r"is (\d{6})", sms).group(1)
+    code = factories.one_time_code(sms)
     client = Client(enforce_csrf_checks=True)
     page = client.get(link)
     assert page.status_code == 200 and contract.number in page.content.decode()

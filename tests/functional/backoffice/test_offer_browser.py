@@ -81,7 +81,7 @@ def test_lead_to_signed_contract(browser_page, live_server, demo_company, settin
     assert re.search(r"/contracts/\d+/$", page.url), page.inner_text("main")
     contract = Contract.objects.get(offer_version=version)
     page.click("#send-for-signature")
-    code = re.findall(r"is (\d{6})", settings.SMS_FAKE_FILE.read_text())[-1]
+    code = factories.one_time_code(settings.SMS_FAKE_FILE.read_text())
     page.fill("#signature-pending input[name=code]", code)
     page.click("#signature-pending button[type=submit]:has-text('Sign')")
     assert page.inner_text("#contract-status") == "Signed"

@@ -4,7 +4,6 @@ audit page, and the contract signed with its event."""
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -63,7 +62,7 @@ def contract(company, now, settings, tmp_path):
 
 
 def _code_from_sms(path) -> str:
-    return re.findall(r"is (\d{6})", path.read_text())[-1]
+    return factories.one_time_code(path.read_text())
 
 
 def test_signed_with_a_code_by_sms(contract, now, settings):
@@ -97,7 +96,7 @@ def test_wrong_codes_expiry_and_resend(contract, now, settings):
     )
     party = request.parties.get()
     assert party.channel == "email" and len(mail.outbox) == 1
-    code = re.search(r"is (\d{6})", mail.outbox[0].body).group(1)
+    code = factories.one_time_code(mail.outbox[0].body)
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(SignatureRefused) as refused:
         signature_code_confirm(party=party, code=wrong, ip_address=None, user_agent="", now=now)
@@ -116,7 +115,7 @@ def test_wrong_codes_expiry_and_resend(contract, now, settings):
         signature_code_confirm(party=party, code=code, ip_address=None, user_agent="", now=now)
     assert refused.value.code == "too_many_attempts"
     signature_code_resend(party=party, now=now)
-    fresh = re.search(r"is (\d{6})", mail.outbox[-1].body).group(1)
+    fresh = factories.one_time_code(mail.outbox[-1].body)
     signature_code_confirm(party=party, code=fresh, ip_address="::1", user_agent="", now=now)
     contract.refresh_from_db()
     assert contract.status == ContractStatus.SIGNED
