@@ -198,7 +198,8 @@ SMSAPI_SENDER_NAME = os.environ.get("SMSAPI_SENDER_NAME", "")
 
 # Electronic signature (sales.signatures, sales.docuseal; see docs/signatures.md).
 SIGNATURE_PROVIDER = os.environ.get("SIGNATURE_PROVIDER", "builtin")  # builtin | docuseal
-DOCUSEAL_BACKEND = os.environ.get("DOCUSEAL_BACKEND", "fake")  # fake (files in DOCUSEAL_FAKE_DIR) | api
+# fake (files in DOCUSEAL_FAKE_DIR; never the default in production) | api
+DOCUSEAL_BACKEND = os.environ.get("DOCUSEAL_BACKEND", "api" if PRODUCTION else "fake")
 DOCUSEAL_URL = os.environ.get("DOCUSEAL_URL", "https://api.docuseal.com")  # .eu, or https://<host>/api
 DOCUSEAL_API_KEY = os.environ.get("DOCUSEAL_API_KEY", "")
 # The secret header set on the webhook in DocuSeal (its name and value), and optionally its HMAC key.

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
-from kilowatt.documents.pdf import html_to_pdf
+from kilowatt.documents.pdf import RemoteResourceRefused, html_to_pdf
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
 STYLESHEET = TEMPLATES / "agreement.css"
@@ -66,7 +66,13 @@ def _pdf(*, body_html: str, title: str, author: str, language: str) -> bytes:
             "schema": SCHEMA,
         },  # noqa: S308 - rendered by our own engine with autoescape
     )
-    return html_to_pdf(html=html, stylesheets=[STYLESHEET])
+    try:
+        # The body may be a company's own wording: it reads no file of this machine.
+        return html_to_pdf(html=html, stylesheets=[STYLESHEET], file_roots=())
+    except RemoteResourceRefused as refused:
+        raise AgreementTemplateInvalid(
+            _("The document refers to a file or address it may not use: %(detail)s") % {"detail": refused}
+        ) from refused
 
 
 def agreement_pdf_render(

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 # WeasyPrint logs seven INFO lines per document (and some while importing) on this logger; keep them
 # out of the logs unless the deployment configured the logger itself. Set before weasyprint is imported.
@@ -45,6 +47,22 @@ class LocalOnlyURLFetcher(URLFetcher):
         super().__init__(allowed_protocols=LOCAL_PROTOCOLS, allow_redirects=False, fail_on_errors=True)
 
 
+class ConfinedURLFetcher(LocalOnlyURLFetcher):
+    """Like LocalOnlyURLFetcher, but file: URLs only inside ``roots`` (none: data: URLs only). For HTML
+    that others may write (a company's contract wording): it must not pull a server file into a PDF."""
+
+    def __init__(self, roots: Sequence[Path] = ()) -> None:
+        super().__init__()
+        self.roots = tuple(Path(root).resolve() for root in roots)
+
+    def fetch(self, url, headers=None):
+        if url.lower().startswith("file:"):
+            path = Path(url2pathname(urlsplit(url).path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                raise FatalURLFetchingError(f"{url} is not one of the document's own files")
+        return super().fetch(url, headers)
+
+
 _local = threading.local()
 
 
@@ -67,15 +85,21 @@ def stylesheet_prepare(path: str | Path) -> weasyprint.CSS:
 
 
 def html_layout(
-    *, html: str, base_url: str | None = None, stylesheets: Sequence[str | Path] = ()
+    *,
+    html: str,
+    base_url: str | None = None,
+    stylesheets: Sequence[str | Path] = (),
+    file_roots: Sequence[Path] | None = None,
 ) -> weasyprint.Document:
     """Lay the HTML out in pages (for page counts and tests); ``html_to_pdf`` writes it out.
 
-    ``stylesheets`` are local CSS files applied after the document's own styles, parsed once.
+    ``stylesheets`` are local CSS files applied after the document's own styles, parsed once;
+    ``file_roots``, when given, are the only directories the HTML may read files from.
     Raises RemoteResourceRefused.
     """
+    fetcher = LocalOnlyURLFetcher() if file_roots is None else ConfinedURLFetcher(file_roots)
     try:
-        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=LocalOnlyURLFetcher()).render(
+        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=_font_config(),
             stylesheets=[stylesheet_prepare(path) for path in stylesheets],
         )
@@ -89,13 +113,14 @@ def html_to_pdf(
     base_url: str | None = None,
     stylesheets: Sequence[str | Path] = (),
     pdf_variant: str | None = None,
+    file_roots: Sequence[Path] | None = None,
 ) -> bytes:
     """The PDF of an HTML document, rendered offline with system fonts.
 
     ``base_url`` resolves relative links (a local directory or file: URL); ``pdf_variant`` asks
     WeasyPrint for an archival profile such as ``"pdf/a-3b"``. Raises RemoteResourceRefused.
     """
-    document = html_layout(html=html, base_url=base_url, stylesheets=stylesheets)
+    document = html_layout(html=html, base_url=base_url, stylesheets=stylesheets, file_roots=file_roots)
     options = {"pdf_variant": pdf_variant} if pdf_variant else {}
     try:
         return document.write_pdf(**options)

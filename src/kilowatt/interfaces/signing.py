@@ -10,8 +10,9 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from kilowatt.core.clock import system_clock
+from kilowatt.core.errors import DomainError
 from kilowatt.sales.models import SignatureStatus
-from kilowatt.sales.signatures import SignatureRefused, signature_code_confirm, signature_party_by_token
+from kilowatt.sales.signatures import signature_code_confirm, signature_party_by_token
 
 
 def _party(token: str):
@@ -36,7 +37,7 @@ def sign_page(request: HttpRequest, token: str) -> HttpResponse:
                 user_agent=request.headers.get("User-Agent", ""),
                 now=system_clock.now(),
             )
-        except SignatureRefused as refused:
+        except DomainError as refused:  # a wrong code, or the contract no longer waiting for signature
             error = refused.message
         party.request.refresh_from_db()
     return render(
@@ -47,7 +48,9 @@ def sign_page(request: HttpRequest, token: str) -> HttpResponse:
             "contract": contract,
             "token": token,
             "error": error,
-            "open": party.request.status == SignatureStatus.PENDING and party.signed_at is None,
+            "open": party.request.status == SignatureStatus.PENDING
+            and party.request.expires_at > system_clock.now()
+            and party.signed_at is None,
         },
     )
 
@@ -55,7 +58,11 @@ def sign_page(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def sign_document(request: HttpRequest, token: str) -> HttpResponse:
     party = _party(token)
-    document = party.request.document
+    request = party.request
+    # Only while the request waits: a forwarded or old link does not keep showing the customer's data.
+    if request.status != SignatureStatus.PENDING or request.expires_at <= system_clock.now():
+        raise Http404
+    document = request.document
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
     response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
     return response

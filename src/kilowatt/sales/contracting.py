@@ -83,7 +83,7 @@ def contract_from_offer(
             price_list_id=version.price_list_id,
             start_date=version.start_date,
             end_date=version.end_date,
-            supply_point_ids=list(opportunity.supply_points.values_list("pk", flat=True)),
+            supply_point_ids=[row["supply_point_id"] for row in version.comparison.get("points", [])],
             billing_cycle_months=version.billing_cycle_months,
             payment_term_days=version.payment_term_days,
             notice_period_days=version.notice_period_days,
@@ -95,7 +95,7 @@ def contract_from_offer(
     contract.early_termination_fee_per_month = version.early_termination_fee_per_month
     contract.opportunity = opportunity
     contract.offer_version = version
-    contract.renewal_of = version.current_contract if opportunity.renewal_of_id else None
+    contract.renewal_of = opportunity.renewal_of
     contract.save(
         update_fields=["early_termination_fee_per_month", "opportunity", "offer_version", "renewal_of"]
     )

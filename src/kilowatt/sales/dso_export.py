@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -260,6 +261,10 @@ def dso_export_rows(
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?[\d ]+")  # a phone number or a signed number stays as it is
+
+
 def _csv_text(value: Any) -> str:
     if value is None:
         return ""
@@ -267,7 +272,11 @@ def _csv_text(value: Any) -> str:
         return format(value.normalize(), "f").replace(".", ",")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    # A spreadsheet opening the file must not run a customer's name or address as a formula.
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _xlsx_cell(sheet, value: Any) -> WriteOnlyCell:

@@ -37,6 +37,7 @@ from kilowatt.sales.models import (
 from kilowatt.sales.pricing import Comparison, competitors_for, offer_compare
 
 OPEN_STATUSES = (OfferStatus.DRAFT, OfferStatus.SENT)
+MAX_YEARLY_KWH = Decimal("1000000000")  # a typing slip, not a supply point
 
 
 @dataclass
@@ -79,6 +80,8 @@ def _zone_splits(errors: FieldErrors, raw: dict[int, dict[str, str]], points: li
             try:
                 values[zone] = Decimal(str(value).replace(",", ".").replace(" ", ""))
             except InvalidOperation:
+                values[zone] = Decimal(-1)
+            if not values[zone].is_finite() or values[zone] > MAX_YEARLY_KWH:
                 values[zone] = Decimal(-1)
             if values[zone] < 0 or zone not in (point.tariff_group.zones or ["all"]):
                 errors.add(
@@ -134,6 +137,15 @@ def offer_clean(*, opportunity: Opportunity, data: OfferData, on_date: date) -> 
     )
     if data.current_competitor_id and current_competitor is None:
         errors.add("current_competitor_id", _("Competitor price list not found."), code="not_found")
+    elif current_competitor is not None and (
+        current_competitor.commodity != opportunity.commodity
+        or any(current_competitor.tariff_group_id not in (None, p.tariff_group_id) for p in points)
+    ):
+        errors.add(
+            "current_competitor_id",
+            _("%(name)s is not for this commodity and the supply points' tariff groups.")
+            % {"name": current_competitor},
+        )
     current_contract = (
         Contract.objects.filter(company=company, customer=opportunity.customer, pk=data.current_contract_id)
         .select_related("price_list")
@@ -222,6 +234,7 @@ def _compare(opportunity: Opportunity, clean: _Clean, on_date: date) -> Comparis
         current=clean.current,
         competitors=competitors_for(company=opportunity.company, points=points, on_date=clean.start_date),
         zone_splits=clean.zone_splits,
+        cycle_months=clean.template.billing_cycle_months,
     )
 
 
@@ -260,7 +273,7 @@ def offer_create(
 
 
 def _open_offer(offer: Offer) -> Offer:
-    offer = Offer.objects.select_for_update().select_related("opportunity").get(pk=offer.pk)
+    offer = Offer.objects.select_for_update(of=("self",)).select_related("opportunity").get(pk=offer.pk)
     if offer.status not in OPEN_STATUSES:
         raise ValidationFailed.single(
             "status",
@@ -278,6 +291,8 @@ def offer_revise(
     offer = _open_offer(offer)
     if not data.note.strip():
         raise ValidationFailed.single("note", _("Say what changed in this version."), code="required")
+    if data.current_contract_id is None:  # a renewal keeps comparing with the contract it renews
+        data.current_contract_id = offer_latest(offer=offer).current_contract_id
     clean = offer_clean(opportunity=offer.opportunity, data=data, on_date=on_date)
     comparison = _compare(offer.opportunity, clean, on_date)
     offer.template = clean.template
@@ -314,8 +329,24 @@ def offer_send(*, offer: Offer, now: datetime) -> Offer:
     return offer
 
 
+def version_points(*, version: OfferVersion) -> list[int]:
+    """The supply points a version was priced on."""
+    return [row["supply_point_id"] for row in version.comparison.get("points", [])]
+
+
 def offer_acceptable(*, version: OfferVersion, on_date: date) -> None:
     """Raise ValidationFailed when the version can no longer be accepted."""
+    priced = set(version_points(version=version))
+    if priced != set(version.offer.opportunity.supply_points.values_list("pk", flat=True)):
+        raise ValidationFailed.single(
+            "supply_points",
+            _(
+                "The opportunity's supply points changed after version %(version)s was priced: "
+                "make a new version."
+            )
+            % {"version": version.version},
+            code="points_changed",
+        )
     if version.valid_until < on_date:
         raise ValidationFailed.single(
             "valid_until",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from kilowatt.catalog.models import PriceComponentKind, PriceList
 from kilowatt.core.models import Company
 from kilowatt.documents.agreements import agreement_pdf_render, offer_pdf_render
+from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import Address, Customer
 from kilowatt.sales.models import (
     Contract,
@@ -55,6 +56,9 @@ def customer_party(customer: Customer) -> dict[str, Any]:
     }
 
 
+UNIT_LABELS = {"month": gettext_lazy("month"), "kWh": "kWh", "kW": "kW"}
+
+
 def price_rows(price_list: PriceList, tariff_group_ids: set[int] | None = None) -> list[dict[str, Any]]:
     labels = dict(PriceComponentKind.choices)
     rows = []
@@ -65,7 +69,7 @@ def price_rows(price_list: PriceList, tariff_group_ids: set[int] | None = None) 
             {
                 "label": str(labels.get(component.kind, component.kind)),
                 "zone": component.zone,
-                "unit": component.unit,
+                "unit": str(UNIT_LABELS.get(component.unit, component.unit)),
                 "unit_price": component.unit_price,
             }
         )
@@ -88,7 +92,8 @@ def offer_document(*, version: OfferVersion, issued_on: date) -> dict[str, Any]:
             for row in comparison.get("points", [])
         ]
         intro = template.intro_en if offer.language == "en" else template.intro_pl
-    groups = set(opportunity.supply_points.values_list("tariff_group_id", flat=True))
+        groups = {row["tariff_group_id"] for row in _point_groups(version)}
+        prices = price_rows(version.price_list, groups)
     return {
         "number": offer.number,
         "version": version.version,
@@ -103,7 +108,7 @@ def offer_document(*, version: OfferVersion, issued_on: date) -> dict[str, Any]:
         "end_date": version.end_date,
         "payment_term_days": version.payment_term_days,
         "billing_cycle_months": version.billing_cycle_months,
-        "prices": price_rows(version.price_list, groups),
+        "prices": prices,
         "year": [date.fromisoformat(d) for d in comparison["year"]],
         "distribution_included": comparison.get("distribution_included", False),
         "points": points,
@@ -113,6 +118,11 @@ def offer_document(*, version: OfferVersion, issued_on: date) -> dict[str, Any]:
         "saving_percent": version.saving_percent,
         "competitors": comparison.get("competitors", []),
     }
+
+
+def _point_groups(version: OfferVersion) -> list[dict]:
+    ids = [row["supply_point_id"] for row in version.comparison.get("points", [])]
+    return list(SupplyPoint.objects.filter(pk__in=ids).values("tariff_group_id"))
 
 
 def offer_pdf(*, version: OfferVersion, issued_on: date) -> bytes:
@@ -132,7 +142,7 @@ def contract_document_data(*, contract: Contract, issued_on: date) -> dict[str, 
         "contract": {
             "number": contract.number,
             "kind": contract.kind,
-            "kind_label": str(ContractKind(contract.kind).label).lower(),
+            "kind_label": str(ContractKind(contract.kind).label),
             "commodity": contract.product.commodity or (points[0].commodity if points else ""),
             "product": contract.product.name,
             "start_date": contract.start_date,
@@ -199,11 +209,12 @@ def contract_document_issue(
     language = contract.customer.language if contract.customer.language in ("pl", "en") else "pl"
     with translation.override(language):
         title = _("Contract %(number)s") % {"number": contract.number}
+        context = contract_document_data(contract=contract, issued_on=issued_on)
     pdf = agreement_pdf_render(
         kind="contract",
         language=language,
         body=document_body(company=contract.company, kind="contract", language=language),
-        context=contract_document_data(contract=contract, issued_on=issued_on),
+        context=context,
         title=title,
         author=contract.company.name,
     )

@@ -191,7 +191,7 @@ class _PointRates:
 
 
 def _point_rates(
-    point: SupplyPoint, year: Period, consumption: Consumption, *, vat_rate: Decimal
+    point: SupplyPoint, year: Period, consumption: Consumption, *, vat_rate: Decimal, cycle_months: int
 ) -> _PointRates:
     assert year.end is not None
     tariffs = DistributionTariff.objects.filter(
@@ -217,7 +217,9 @@ def _point_rates(
         point=point,
         consumption=consumption,
         terms=terms,
-        distribution=distribution_rates(tariffs=tariffs, period=year, phases=point.phases, cycle_months=1),
+        distribution=distribution_rates(
+            tariffs=tariffs, period=year, phases=point.phases, cycle_months=cycle_months
+        ),
         national=national_rates(rates=nationals, country=point.country, commodity=point.commodity),
     )
 
@@ -380,10 +382,12 @@ def offer_compare(
     current: PriceList | CompetitorPriceList | None,
     competitors: list[CompetitorPriceList],
     zone_splits: dict[int, dict[str, Decimal]] | None = None,
+    cycle_months: int = 1,
 ) -> Comparison:
     """Price the year from ``start`` under the offer's price list, the current prices and competitors'.
 
-    ``on_date`` is the day the comparison is made (interval data before it is used). Raises
+    ``on_date`` is the day the comparison is made (interval data before it is used); ``cycle_months`` is
+    the billing cycle offered (the DSO's subscription fee depends on it). Raises
     OfferNotPriced when the offer's own price list does not price the whole year.
     """
     if not points:
@@ -397,7 +401,9 @@ def offer_compare(
     comparison = Comparison(year=year)
     for point in points:
         consumption = consumption_expected(point=point, on_date=on_date, zone_split=zone_splits.get(point.pk))
-        point_rates.append(_point_rates(point, year, consumption, vat_rate=price_list.vat_rate))
+        point_rates.append(
+            _point_rates(point, year, consumption, vat_rate=price_list.vat_rate, cycle_months=cycle_months)
+        )
         comparison.points.append(
             {
                 "supply_point_id": point.pk,

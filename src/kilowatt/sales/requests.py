@@ -235,7 +235,7 @@ def contract_request_create(
     _require(submitted_by, contract.company, MANAGE_CONTRACTS)
     if kind not in RequestKind.values:
         raise ValidationFailed.single("kind", _("Unknown request kind."))
-    contract = Contract.objects.select_for_update().select_related("company").get(pk=contract.pk)
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("company").get(pk=contract.pk)
     if kind == RequestKind.NEW and contract.status != ContractStatus.DRAFT:
         raise ValidationFailed.single(
             "contract", _("A request for a new contract is made for a draft contract."), code="not_draft"

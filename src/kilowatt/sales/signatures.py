@@ -49,7 +49,7 @@ from kilowatt.sales.models import (
     SignatureStatus,
 )
 from kilowatt.sales.operations import contract_change_status
-from kilowatt.sales.paperwork import document_store, file_name_of
+from kilowatt.sales.paperwork import contract_document_issue, document_store, file_name_of
 
 log = logging.getLogger(__name__)
 
@@ -195,16 +195,41 @@ def _parties_clean(
     return out
 
 
-def _pending_cancel(*, document: ContractDocument, now: datetime) -> None:
-    for pending in SignatureRequest.objects.filter(document=document, status=SignatureStatus.PENDING):
+def _pending_cancel(*, contract: Contract, now: datetime) -> list[SignatureRequest]:
+    """Cancel the contract's pending requests here; the caller withdraws them at the provider once the
+    new request is out (if that fails, nothing was withdrawn)."""
+    cancelled = list(SignatureRequest.objects.filter(contract=contract, status=SignatureStatus.PENDING))
+    for pending in cancelled:
         pending.status = SignatureStatus.CANCELLED
         pending.completed_at = now
         pending.save(update_fields=["status", "completed_at"])
+    return cancelled
+
+
+def _withdraw(requests: list[SignatureRequest]) -> None:
+    for pending in requests:
         try:
             signature_backend(pending.provider).cancel(request=pending)
         except DomainError:
             # The request is cancelled here whatever the provider says: its later reports change nothing.
             log.warning("signature request %s: the provider could not withdraw it", pending.pk, exc_info=True)
+
+
+def _document_current(contract: Contract, now: datetime) -> ContractDocument:
+    """The contract's latest print, printed again when the contract changed after it (a tender's points
+    imported, terms edited): the customer signs what the contract says now."""
+    document = (
+        contract.documents.filter(kind=ContractDocumentKind.CONTRACT).order_by("-created_at", "-id").first()
+    )
+    if document is None or document.created_at < contract.updated_at:
+        document = contract_document_issue(
+            contract=contract, issued_on=now.astimezone(WARSAW).date(), actor=None, now=now
+        )
+    return document
+
+
+def _stale(request: SignatureRequest) -> bool:
+    return request.document.created_at < request.contract.updated_at
 
 
 @transaction.atomic
@@ -217,19 +242,19 @@ def signature_request_start(
 ) -> SignatureRequest:
     """Ask the contract's signers to sign its latest printed document. A pending request of the same
     document is cancelled first (its codes stop working). Raises SigningPersonMissing, ValidationFailed."""
-    contract = Contract.objects.select_for_update().select_related("customer", "company").get(pk=contract.pk)
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("customer", "company")
+        .get(pk=contract.pk)
+    )
     if contract.status != ContractStatus.DRAFT:
         raise ValidationFailed.single(
             "status", _("Only a draft contract is sent for signature."), code="not_draft"
         )
     signers = signers_check(contract=contract)
-    document = (
-        contract.documents.filter(kind=ContractDocumentKind.CONTRACT).order_by("-created_at", "-id").first()
-    )
-    if document is None:
-        raise ValidationFailed.single("document", _("Print the contract before sending it for signature."))
     pairs = _parties_clean(signers, channels or [])
-    _pending_cancel(document=document, now=now)
+    document = _document_current(contract, now)
+    replaced = _pending_cancel(contract=contract, now=now)
     request = SignatureRequest.objects.create(
         company=contract.company,
         contract=contract,
@@ -248,6 +273,10 @@ def signature_request_start(
         signature_backend(provider).start(request=request, parties=parties, now=now)
     except (SmsNotSent, EmailNotSent) as error:
         raise SignatureRefused(_("The code could not be sent: %(reason)s") % {"reason": error}) from error
+    except DomainError:
+        _withdraw([request])  # the provider may have accepted part of it: nothing of it must stay open
+        raise
+    _withdraw(replaced)
     event_record(
         company=contract.company,
         name="sales.signature.requested-v1",
@@ -258,7 +287,11 @@ def signature_request_start(
 
 
 def _pending_party(party: SignatureParty, now: datetime) -> SignatureParty:
-    party = SignatureParty.objects.select_for_update().select_related("request__contract").get(pk=party.pk)
+    party = (
+        SignatureParty.objects.select_for_update(of=("self",))
+        .select_related("request__contract", "request__document", "signer")
+        .get(pk=party.pk)
+    )
     request = party.request
     if request.status != SignatureStatus.PENDING:
         raise SignatureRefused(
@@ -268,6 +301,11 @@ def _pending_party(party: SignatureParty, now: datetime) -> SignatureParty:
         raise SignatureRefused(_("This signature request has expired: send a new one."))
     if party.signed_at is not None:
         raise SignatureRefused(_("%(name)s has already signed.") % {"name": party.signer.name})
+    if _stale(request):
+        raise SignatureRefused(
+            _("The contract changed after it was sent for signature: send it for signature again."),
+            code="document_changed",
+        )
     return party
 
 
@@ -364,11 +402,18 @@ def signature_request_complete(
     page), mark the contract signed and publish ``sales.contract.signed-v1``. Runs in the caller's
     transaction with the request locked."""
     request = (
-        SignatureRequest.objects.select_for_update()
+        SignatureRequest.objects.select_for_update(of=("self",))
         .select_related("contract__company", "document")
         .get(pk=request.pk)
     )
     if request.status != SignatureStatus.PENDING:
+        return request
+    if _stale(request):
+        # Signed at the provider, but not what the contract says now: it does not make the contract signed.
+        log.warning("signature request %s: the contract changed after it was sent; not signed", request.pk)
+        request.status = SignatureStatus.CANCELLED
+        request.completed_at = now
+        request.save(update_fields=["status", "completed_at"])
         return request
     document = request.document
     contract = request.contract

@@ -21,6 +21,7 @@ from kilowatt.sales.lifecycle import (
     AnnexChanges,
     annex_create,
     annex_sign,
+    billing_annexes_apply,
     contract_cede,
     contract_terminate,
     contracts_ending,
@@ -259,11 +260,14 @@ def test_a_billing_annex_changes_the_cycle_and_the_payment_term(company, now):
     assert f"Annex no. {annex.number}" in text and "every 6 month" not in text and "6 month(s)" in text
     annex_sign(annex=annex, on_date=TODAY, actor=None, now=now)
     contract.refresh_from_db()
-    assert (contract.billing_cycle_months, contract.payment_term_days, contract.forecast_billing) == (
-        6,
-        21,
-        True,
-    )
+    terms = ("billing_cycle_months", "payment_term_days", "forecast_billing")
+    # Signed in March for May: the bills until then keep the old terms.
+    assert tuple(getattr(contract, name) for name in terms) == (2, 14, False)
+    assert billing_annexes_apply(company=company, on_date=date(2026, 4, 30), now=now) == 0
+    assert billing_annexes_apply(company=company, on_date=date(2026, 5, 1), now=now) == 1
+    contract.refresh_from_db()
+    assert tuple(getattr(contract, name) for name in terms) == (6, 21, True)
+    assert billing_annexes_apply(company=company, on_date=date(2026, 5, 2), now=now) == 0  # applied once
     assert AuditEntry.objects.filter(
         entity="sales.contract", entity_id=contract.pk, action="updated"
     ).exists()

@@ -105,8 +105,9 @@ def _offer_data(request: HttpRequest) -> OfferData:
     splits: dict[int, dict[str, str]] = {}
     for key, value in post.items():
         if key.startswith("zone_") and value.strip():
-            _prefix, point_id, zone = key.split("_", 2)
-            splits.setdefault(int(point_id), {})[zone] = value
+            _prefix, point_id, zone = (key.split("_", 2) + ["", ""])[:3]
+            if point_id.isdigit() and zone:
+                splits.setdefault(int(point_id), {})[zone] = value
     return OfferData(
         template_id=number("template"),
         price_list_id=number("price_list"),

@@ -5,7 +5,7 @@ from celery import shared_task
 from kilowatt.core.clock import system_clock
 from kilowatt.core.models import Company
 from kilowatt.sales.docuseal import signature_requests_poll
-from kilowatt.sales.lifecycle import price_terms_apply
+from kilowatt.sales.lifecycle import billing_annexes_apply, price_terms_apply
 
 
 @shared_task(name="kilowatt.sales.signatures_poll")
@@ -17,10 +17,11 @@ def signatures_poll(limit: int = 100) -> int:
 
 @shared_task(name="kilowatt.sales.price_terms_daily")
 def price_terms_daily() -> int:
-    """Every night (beat): contracts whose signed price annex takes effect today show its product and
-    price list. Returns how many contracts changed."""
+    """Every night (beat): annexes signed ahead of their day take effect — contracts show the new product
+    and price list, billing-parameter changes apply. Returns how many contracts changed."""
     today, now = system_clock.today(), system_clock.now()
-    return sum(
-        price_terms_apply(company=company, on_date=today, now=now)
-        for company in Company.objects.filter(is_active=True)
-    )
+    changed = 0
+    for company in Company.objects.filter(is_active=True):
+        changed += price_terms_apply(company=company, on_date=today, now=now)
+        changed += billing_annexes_apply(company=company, on_date=today, now=now)
+    return changed

@@ -421,7 +421,7 @@ def signature_request_report(
     Raises DocuSealError (nothing is kept, so a webhook is delivered again)."""
     with transaction.atomic():
         request = (
-            SignatureRequest.objects.select_for_update()
+            SignatureRequest.objects.select_for_update(of=("self",))
             .select_related("contract", "company")
             .filter(provider=SignatureProvider.DOCUSEAL, external_id=report.submission_id)
             .first()

@@ -15,6 +15,7 @@ from kilowatt.sales.lifecycle.annexes import (
     annex_create,
     annex_document_data,
     annex_sign,
+    billing_annexes_apply,
     price_terms_apply,
 )
 from kilowatt.sales.lifecycle.cessions import contract_cede
@@ -45,6 +46,7 @@ __all__ = [
     "contract_terminate",
     "contracts_ending",
     "months_started",
+    "billing_annexes_apply",
     "price_terms_apply",
     "renewal_offer_prepare",
     "renewal_offers_prepare",

@@ -74,6 +74,14 @@ def _price_list_check(errors: FieldErrors, contract: Contract, price_list: Price
             "price_list_id",
             _("Price list %(name)s is not valid on %(day)s.") % {"name": price_list.name, "day": day},
         )
+    current = contract.price_list
+    if (price_list.vat_rate, price_list.excise_included) != (current.vat_rate, current.excise_included):
+        # A bill's VAT rate and excise treatment are the contract's, for the whole period.
+        errors.add(
+            "price_list_id",
+            _("Price list %(name)s has another VAT rate or excise treatment than %(current)s: "
+              "a change of those needs a new contract.") % {"name": price_list.name, "current": current.name},
+        )  # fmt: skip
     groups = set(price_list.tariff_groups.values_list("pk", flat=True))
     commodity = price_list.product.commodity
     for link in contract.supply_point_links.select_related("supply_point__tariff_group"):
@@ -314,8 +322,12 @@ def _apply_points(contract: Contract, annex: ContractAnnex, on_date: date) -> No
 
 
 def _apply_billing(contract: Contract, annex: ContractAnnex, on_date: date) -> None:
-    for name in BILLING_FIELDS:
-        setattr(contract, name, annex.changes[name])
+    """On its day, not before: bills of the months before it keep the old cycle and payment term. A
+    later annex is applied by ``billing_annexes_apply`` on the day it takes effect."""
+    if annex.effective_from <= on_date:
+        for name in BILLING_FIELDS:
+            setattr(contract, name, annex.changes[name])
+        annex.changes = {**annex.changes, "applied_on": on_date.isoformat()}
 
 
 def _not_draft(annex: ContractAnnex) -> ValidationFailed:
@@ -362,7 +374,7 @@ def annex_sign(
     contract.updated_at = now
     contract.save()
     annex.status, annex.signed_on = AnnexStatus.SIGNED, on_date
-    annex.save(update_fields=["status", "signed_on"])
+    annex.save(update_fields=["status", "signed_on", "changes"])
     audit_record(
         company=contract.company,
         instance=contract,
@@ -391,7 +403,11 @@ def annex_sign(
 @transaction.atomic
 def annex_cancel(*, annex: ContractAnnex, actor: AbstractBaseUser | None, now: datetime) -> ContractAnnex:
     """A draft annex the customer will not sign; its number stays used. Raises ValidationFailed."""
-    annex = ContractAnnex.objects.select_for_update().select_related("contract__company").get(pk=annex.pk)
+    annex = (
+        ContractAnnex.objects.select_for_update(of=("self",))
+        .select_related("contract__company")
+        .get(pk=annex.pk)
+    )
     if annex.status != AnnexStatus.DRAFT:
         raise _not_draft(annex)
     annex.status = AnnexStatus.CANCELLED
@@ -426,3 +442,26 @@ def price_terms_apply(*, company: Company, on_date: date, now: datetime) -> int:
             product_id=product_id, price_list_id=price_list_id, updated_at=now
         )
     return changed
+
+
+def billing_annexes_apply(*, company: Company, on_date: date, now: datetime) -> int:
+    """Signed billing-parameter annexes that take effect by ``on_date`` and are not applied yet change
+    their contracts' billing cycle, payment term and forecast setting; returns how many."""
+    due = ContractAnnex.objects.filter(
+        contract__company=company,
+        contract__status__in=OPEN_STATUSES,
+        kind=AnnexKind.BILLING,
+        status=AnnexStatus.SIGNED,
+        effective_from__lte=on_date,
+        changes__applied_on__isnull=True,
+    ).order_by("effective_from", "pk")
+    applied = 0
+    for annex in due:
+        with transaction.atomic():
+            contract = Contract.objects.select_for_update().get(pk=annex.contract_id)
+            _apply_billing(contract, annex, on_date)
+            contract.updated_at = now
+            contract.save()
+            annex.save(update_fields=["changes"])
+            applied += 1
+    return applied

@@ -45,7 +45,7 @@ def language_of(customer: Customer) -> str:
 def contract_open_locked(contract: Contract) -> Contract:
     """The contract locked for a change; refused unless signed or in force and not ceded."""
     contract = (
-        Contract.objects.select_for_update()
+        Contract.objects.select_for_update(of=("self",))
         .select_related("company", "customer", "product", "price_list")
         .get(pk=contract.pk)
     )
