@@ -90,6 +90,14 @@ def _zone_splits(errors: FieldErrors, raw: dict[int, dict[str, str]], points: li
                     % {"code": point.code, "zone": zone},
                 )
         if values:
+            missing = [z for z in (point.tariff_group.zones or ["all"]) if z not in values]
+            for zone in missing:  # a bill shows every zone: a part of the year is not a year
+                errors.add(
+                    f"zone_splits.{point.pk}.{zone}",
+                    _("Supply point %(code)s: give the kWh of zone %(zone)s too, or of no zone.")
+                    % {"code": point.code, "zone": zone},
+                    code="required",
+                )
             splits[point.pk] = values
     return splits
 
@@ -365,6 +373,11 @@ def offer_acceptable(*, version: OfferVersion, on_date: date) -> None:
 def offer_accept(*, offer: Offer, on_date: date, actor: AbstractBaseUser | None, now: datetime) -> Contract:
     """Accept the latest version and generate the contract from it (status draft, with its PDF)."""
     offer = _open_offer(offer)
+    opportunity = Opportunity.objects.select_for_update().get(pk=offer.opportunity_id)
+    if opportunity.stage == OpportunityStage.WON:
+        raise ValidationFailed.single(
+            "opportunity", _("This opportunity is already won by another offer."), code="already_won"
+        )
     version = offer_latest(offer=offer)
     offer_acceptable(version=version, on_date=on_date)
     offer.status = OfferStatus.ACCEPTED

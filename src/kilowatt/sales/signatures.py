@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 CODE_MINUTES = 15
 MAX_ATTEMPTS = 5
+RESEND_AFTER = timedelta(minutes=1)  # a new code resets the attempts: not more often than this
 REQUEST_DAYS = 14
 
 
@@ -314,6 +315,11 @@ def signature_code_resend(*, party: SignatureParty, now: datetime) -> None:
     party = _pending_party(party, now)
     if party.request.provider != SignatureProvider.BUILTIN:
         raise SignatureRefused(_("Codes are sent only for the built-in signature."))
+    if party.code_sent_at is not None and now - party.code_sent_at < RESEND_AFTER:
+        raise SignatureRefused(
+            _("A code was sent less than a minute ago: wait for it before asking for another."),
+            code="resend_too_soon",
+        )
     _code_send(party, now=now)
 
 

@@ -268,5 +268,7 @@ def test_interval_data_is_the_consumption_basis_when_a_year_is_measured(company,
     assert measured.kwh["offpeak"] == Decimal("1460.000") and measured.kwh["peak"] == Decimal("2044.000")
     # Fewer than 90 % of the year's days measured: back to the annual estimate.
     assert consumption_expected(point=point, on_date=TODAY + timedelta(days=60)).basis == "annual"
-    split = consumption_expected(point=point, on_date=TODAY + timedelta(days=60), zone_split={"peak": "900"})
-    assert split.basis == "zones" and split.kwh == {"peak": Decimal("900.000"), "offpeak": Decimal("0.000")}
+    split = consumption_expected(
+        point=point, on_date=TODAY + timedelta(days=60), zone_split={"peak": "900", "offpeak": "300"}
+    )
+    assert split.basis == "zones" and split.kwh == {"peak": Decimal("900.000"), "offpeak": Decimal("300.000")}

@@ -148,3 +148,24 @@ def test_a_price_annex_cannot_change_vat_or_excise(sale, company, now):
                      changes=AnnexChanges(price_list_id=without_excise.pk), actor=None, now=now)  # fmt: skip
     assert refused.value.field == "price_list_id" and "excise" in refused.value.message
     assert Decimal(prices.vat_rate) == Decimal("0.23")
+
+
+def test_a_zone_split_gives_every_zone_and_a_won_opportunity_takes_no_second_offer(sale, company, now):
+    seller, prices, template, opportunity, offer = sale
+    g12 = TariffGroup.objects.get(code="G12w", commodity="electricity")
+    point = factories.supply_point(company, opportunity.customer, now, tariff_group_id=g12.pk)
+    opportunity.supply_points.set([point])
+    data = OfferData(
+        template_id=template.pk, price_list_id=prices.pk, start_date=date(2026, 4, 1),
+        zone_splits={point.pk: {"peak": "1200"}},
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed) as refused:
+        offer_create(opportunity=opportunity, data=data, on_date=TODAY, actor=seller, now=now)
+    assert refused.value.field == f"zone_splits.{point.pk}.offpeak"
+    data.zone_splits = {point.pk: {"peak": "1200", "offpeak": "800"}}
+    second = offer_create(opportunity=opportunity, data=data, on_date=TODAY, actor=seller, now=now)
+    assert second.versions.get().comparison["points"][0]["total_kwh"] == "2000.000"
+    offer_accept(offer=second, on_date=TODAY, actor=seller, now=now)
+    with pytest.raises(ValidationFailed) as refused:
+        offer_accept(offer=offer, on_date=TODAY, actor=seller, now=now)
+    assert refused.value.code == "already_won"

@@ -114,9 +114,13 @@ def test_wrong_codes_expiry_and_resend(contract, now, settings):
     with pytest.raises(SignatureRefused) as refused:
         signature_code_confirm(party=party, code=code, ip_address=None, user_agent="", now=now)
     assert refused.value.code == "too_many_attempts"
-    signature_code_resend(party=party, now=now)
+    with pytest.raises(SignatureRefused) as refused:
+        signature_code_resend(party=party, now=now + timedelta(seconds=30))
+    assert refused.value.code == "resend_too_soon"
+    later = now + timedelta(minutes=2)
+    signature_code_resend(party=party, now=later)
     fresh = factories.one_time_code(mail.outbox[-1].body)
-    signature_code_confirm(party=party, code=fresh, ip_address="::1", user_agent="", now=now)
+    signature_code_confirm(party=party, code=fresh, ip_address="::1", user_agent="", now=later)
     contract.refresh_from_db()
     assert contract.status == ContractStatus.SIGNED
 

@@ -292,11 +292,13 @@ def contract_signature(request: HttpRequest, contract_id: int) -> HttpResponse:
                 signature_code_resend(party=party, now=now)
                 messages.success(request, _("A new code was sent."))
             else:
+                # Typed on the company's device: the audit page says so and names who was there.
+                device = _("back office, entered with %(user)s") % {"user": request.user.get_username()}
                 signature_code_confirm(
                     party=party,
                     code=post.get("code", ""),
                     ip_address=_client_ip(request),
-                    user_agent=request.headers.get("User-Agent", ""),
+                    user_agent=f"{device} · {request.headers.get('User-Agent', '')}",
                     now=now,
                 )
         else:
