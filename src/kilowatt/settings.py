@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kilowatt.catalog",
     "kilowatt.metering",
     "kilowatt.sales",
+    "kilowatt.switching",
     "kilowatt.finance",
     "kilowatt.billing",
     "kilowatt.collections",

@@ -21,6 +21,7 @@ DEFAULT_PREFIXES = {
     "interest_note": "NO",
     "dunning_fee": "OP",
     "offer": "OF",
+    "switch_case": "ZS",
 }
 
 

@@ -1,0 +1,152 @@
+"""A switch case walked through its DSO's steps: in order, with documents, deadlines in working days,
+the DSO's acceptance, rejection and re-submission, the start of supply with its reading, withdrawal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from kilowatt.core.errors import ValidationFailed
+from kilowatt.core.models import OutboxEvent
+from kilowatt.core.operations import outbox_dispatch
+from kilowatt.metering.models import MeterRead
+from kilowatt.network.models import SupplyPointStatus
+from kilowatt.sales.models import ContractStatus
+from kilowatt.sales.operations import ContractData, contract_change_status, contract_create
+from kilowatt.switching.models import CaseStatus, StepCode, StepStatus, SwitchCase
+from kilowatt.switching.operations import (
+    DsoAnswer,
+    SwitchRefused,
+    answer_apply,
+    case_complete,
+    case_resubmit,
+    case_submitted,
+    case_withdraw,
+    deadline_after,
+    document_attach,
+    step_complete,
+)
+from kilowatt.switching.setup import process_usual_create
+from tests import factories
+from tests.billing_scenarios import HOUSEHOLD, price_list
+
+pytestmark = pytest.mark.django_db
+START = date(2026, 4, 1)
+
+
+@pytest.fixture
+def signed(company, now):
+    prices = price_list(company, code="dom", commodity="electricity", components=HOUSEHOLD)
+    customer = factories.customer(company, now)
+    point = factories.supply_point(company, customer, now)
+    process_usual_create(company=company, dso=point.dso, commodity="electricity")
+    contract = contract_create(
+        company=company,
+        data=ContractData(customer_id=customer.pk, kind="comprehensive", product_id=prices.product_id,
+                          price_list_id=prices.pk, start_date=START, supply_point_ids=[point.pk]),
+        actor=None, now=now,
+    )  # fmt: skip
+    contract_change_status(contract=contract, status="signed", on_date=date(2026, 3, 10), actor=None, now=now)
+    outbox_dispatch(now=now)  # switching listens to sales.contract.signed-v1
+    return contract, point, SwitchCase.objects.get(contract=contract)
+
+
+def _attach(case, code, now):
+    document_attach(
+        case=case, code=code, file_name=f"{code}.pdf", content=b"%PDF-1", content_type="", actor=None, now=now
+    )
+
+
+def _to_submission(case, now):
+    step_complete(case=case, code=StepCode.DOCUMENTS, actor=None, now=now)
+    with pytest.raises(ValidationFailed) as refused:
+        step_complete(case=case, code=StepCode.TERMINATION_NOTICE, actor=None, now=now)
+    assert "termination_notice" in refused.value.message  # missing documents are listed
+    _attach(case, "termination_notice", now)
+    step_complete(case=case, code=StepCode.TERMINATION_NOTICE, actor=None, now=now)
+    step_complete(case=case, code=StepCode.DISTRIBUTION_AGREEMENT, actor=None, now=now)
+
+
+def test_deadlines_in_working_days_skip_weekends_and_holidays():
+    # Thursday 2026-04-02 + 3 working days: Friday, (Easter Monday 2026-04-06 is a holiday), Tue, Wed.
+    assert deadline_after(start=date(2026, 4, 2), days=3, kind="working") == date(2026, 4, 8)
+    assert deadline_after(start=date(2026, 4, 2), days=3, kind="calendar") == date(2026, 4, 5)
+
+
+def test_a_signed_contract_opens_a_case_that_goes_step_by_step_to_the_start_of_supply(signed, now):
+    contract, point, case = signed
+    assert case.status == CaseStatus.OPEN and case.requested_start == START
+    first = case.steps.get(status=StepStatus.CURRENT)
+    assert first.code == StepCode.DOCUMENTS and first.due_on == date(2026, 3, 12)  # Tue + 2 working days
+    with pytest.raises(SwitchRefused) as refused:
+        step_complete(case=case, code=StepCode.DISTRIBUTION_AGREEMENT, actor=None, now=now)
+    assert refused.value.code == "not_current_step"
+    _to_submission(case, now)
+    with pytest.raises(ValidationFailed) as refused:
+        case_submitted(case=case, now=now)
+    assert "power_of_attorney" in refused.value.message
+    _attach(case, "power_of_attorney", now)
+    case = case_submitted(case=case, now=now)
+    assert case.status == CaseStatus.SUBMITTED
+    point.refresh_from_db()
+    assert point.status == SupplyPointStatus.SWITCHING
+    answer = DsoAnswer(
+        case.number, point.code, "accepted", start_date=date(2026, 4, 1), dso_reference="PGE-1"
+    )
+    case = answer_apply(case=case, answer=answer, now=now)
+    assert case.status == CaseStatus.ACCEPTED and case.steps.get(code=StepCode.SUPPLY_START).due_on == date(
+        2026, 4, 1
+    )
+    with pytest.raises(SwitchRefused) as refused:
+        case_complete(case=case, start_date=date(2026, 4, 1), readings={}, meter_serial="M1", now=now)
+    assert refused.value.code == "no_reading"
+    with pytest.raises(SwitchRefused):
+        case_complete(
+            case=case, start_date=None, readings={"all": Decimal("100")}, meter_serial="M1", now=now
+        )
+    started = DsoAnswer(case.number, point.code, "started", start_date=date(2026, 4, 2), meter_serial="M1",
+                        readings={"all": Decimal("1234.5")})  # fmt: skip
+    case = answer_apply(case=case, answer=started, now=now)
+    assert case.status == CaseStatus.COMPLETED and case.start_date == date(2026, 4, 2)
+    contract.refresh_from_db()
+    point.refresh_from_db()
+    assert contract.status == ContractStatus.ACTIVE and contract.start_date == date(2026, 4, 2)
+    assert contract.supply_point_links.get().valid_from == date(2026, 4, 2)
+    assert contract.price_terms.get().valid_from == date(2026, 4, 2)
+    assert point.status == SupplyPointStatus.ACTIVE
+    read = MeterRead.objects.get(register__meter__serial_number="M1")
+    assert read.read_on == date(2026, 4, 2) and read.value == Decimal("1234.5")
+    assert OutboxEvent.objects.filter(name="switching.supply.started-v1", payload__case_id=case.pk).exists()
+    assert not case.steps.exclude(status__in=[StepStatus.DONE, StepStatus.NOT_NEEDED]).exists()
+
+
+def test_a_rejected_case_keeps_its_reason_and_is_submitted_again(signed, now):
+    _contract, point, case = signed
+    _to_submission(case, now)
+    _attach(case, "power_of_attorney", now)
+    case_submitted(case=case, now=now)
+    answer = DsoAnswer(case.number, point.code, "rejected", rejection_code="E17",
+                       rejection_reason="No distribution agreement")  # fmt: skip
+    case = answer_apply(case=case, answer=answer, now=now)
+    assert case.status == CaseStatus.REJECTED and case.rejection_reason == "No distribution agreement"
+    assert OutboxEvent.objects.filter(name="switching.switch.failed-v1").exists()
+    case = case_resubmit(case=case, actor=None, now=now)
+    assert (
+        case.status == CaseStatus.OPEN
+        and case.steps.get(status=StepStatus.CURRENT).code == StepCode.SUBMISSION
+    )
+    assert "E17" in case.steps.get(code=StepCode.VERIFICATION).note
+    case = case_submitted(case=case, now=now)
+    assert case.status == CaseStatus.SUBMITTED and case.submissions == 2
+
+
+def test_withdrawal_within_fourteen_days(signed, now):
+    contract, _point, case = signed
+    with pytest.raises(ValidationFailed) as refused:
+        case_withdraw(case=case, received_on=date(2026, 3, 10) + timedelta(days=15), actor=None, now=now)
+    assert refused.value.code == "too_late"
+    case = case_withdraw(case=case, received_on=date(2026, 3, 20), actor=None, now=now)
+    contract.refresh_from_db()
+    assert case.status == CaseStatus.WITHDRAWN and contract.status == ContractStatus.TERMINATED
