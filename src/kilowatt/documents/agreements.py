@@ -87,6 +87,16 @@ def agreement_pdf_render(
         return _pdf(body_html=body_html, title=title, author=author, language=language)
 
 
+def document_pdf_render(
+    *, template: str, context: dict[str, Any], language: str, title: str, author: str
+) -> bytes:
+    """A fixed, translated document shipped with Kilowatt (``templates/documents/<template>``) in the
+    frame of the agreements: a termination notice, a power of attorney, a notification to a DSO."""
+    with translation.override(language):
+        body_html = render_to_string(f"documents/{template}", context)
+        return _pdf(body_html=body_html, title=title, author=author, language=language)
+
+
 def offer_pdf_render(*, offer: dict[str, Any], language: str) -> bytes:
     """The PDF of one offer version (see ``sales.offers.offer_document`` for the dict)."""
     with translation.override(language):

@@ -150,3 +150,19 @@ def test_withdrawal_within_fourteen_days(signed, now):
     case = case_withdraw(case=case, received_on=date(2026, 3, 20), actor=None, now=now)
     contract.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN and contract.status == ContractStatus.TERMINATED
+
+
+def test_the_case_documents_are_printed_in_the_customers_language(signed, now):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from kilowatt.switching.operations import documents_missing
+    from kilowatt.switching.paperwork import case_documents_generate
+
+    _contract, point, case = signed
+    printed = case_documents_generate(case=case, actor=None, now=now)
+    assert sorted(d.code for d in printed) == ["dso_notification", "power_of_attorney", "termination_notice"]
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(bytes(printed[-1].content))).pages)
+    assert case.number in text and point.code in text and "Pełnomocnictwo" not in text  # the notification
+    assert documents_missing(case=case, code=StepCode.SUBMISSION) == []
