@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kilowatt.billing.models import CorrectionFlag, InvoiceRead
@@ -33,4 +36,38 @@ def read_recorded(event: OutboxEvent) -> None:
             for invoice_id in set(uses.values_list("invoice_id", flat=True))
         ],
         ignore_conflicts=True,
+    )
+
+
+def termination_penalty_charge(event: OutboxEvent) -> None:
+    """``sales.contract.terminated-v1`` with a penalty: an accounting note charges it (once: a note of
+    the same termination is not issued again when the event comes twice)."""
+    from kilowatt.billing.models import Invoice, InvoiceKind
+    from kilowatt.billing.notes import accounting_note_issue
+    from kilowatt.core.clock import WARSAW
+    from kilowatt.sales.models import Contract
+
+    penalty = Decimal(event.payload.get("penalty") or "0")
+    if penalty <= 0:
+        return
+    contract = (
+        Contract.objects.filter(pk=event.payload["contract_id"]).select_related("company", "customer").first()
+    )
+    if contract is None:
+        return
+    with translation.override(contract.customer.language or "pl"):
+        title = _("Early termination fee, contract %(number)s (notice of %(day)s)") % {
+            "number": contract.number,
+            "day": event.payload.get("received_on", ""),
+        }
+    if Invoice.objects.filter(
+        contract=contract, kind=InvoiceKind.NOTE, lines__description=title[:200]
+    ).exists():
+        return
+    accounting_note_issue(
+        contract=contract,
+        title=title,
+        amount=penalty,
+        issue_date=event.occurred_at.astimezone(WARSAW).date(),
+        now=event.occurred_at,
     )

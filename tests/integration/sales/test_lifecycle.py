@@ -441,6 +441,17 @@ def test_a_termination_ends_the_contract_and_prints_the_letter(company, now):
     assert _terms(contract) == [("dom-202601", date(2026, 1, 1), date(2026, 5, 1))]
     event = OutboxEvent.objects.get(name="sales.contract.terminated-v1")
     assert event.payload["penalty"] == "309.99" and event.payload["effective_on"] == "2026-05-01"
+    # Billing charges the penalty with an accounting note, once however often the event comes.
+    from kilowatt.billing.models import Invoice
+    from kilowatt.billing.subscribers import termination_penalty_charge
+    from kilowatt.core.operations import outbox_dispatch
+    from kilowatt.finance.models import LedgerEntry
+
+    outbox_dispatch(now=now)
+    termination_penalty_charge(event)
+    note = Invoice.objects.get(contract=contract, kind="note")
+    assert note.gross == D("309.99") and contract.number in note.lines.get().description
+    assert LedgerEntry.objects.get(document_id=note.pk, kind="note").amount == D("309.99")
     text = _pdf_text(contract.documents.get(kind=ContractDocumentKind.TERMINATION)).replace(",", ".")
     assert contract.number in text and "309.99" in text and "2028" in text
     with pytest.raises(ValidationFailed) as caught:
