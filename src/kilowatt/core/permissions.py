@@ -21,6 +21,7 @@ MANAGE_LEADS = "leads.manage"
 VERIFY_CONTRACTS = "contracts.verify"  # back office: checks contract requests and sends DSO files
 VIEW_COLLECTIONS = "collections.view"
 WORK_COLLECTIONS = "collections.work"
+WORK_SWITCHING = "switching.work"  # supplier-switch cases: documents, steps, DSO files
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -42,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             WORK_COLLECTIONS,
             MANAGE_LEADS,
             VERIFY_CONTRACTS,
+            WORK_SWITCHING,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_BILLING,
             ENTER_READS,
             VIEW_COLLECTIONS,
+            WORK_SWITCHING,
         }
     ),
     Role.SALES_MANAGER: frozenset(

@@ -13,9 +13,11 @@ class InterfacesConfig(AppConfig):
             collections_panels,
             customer_panels,
             sales_panels,
+            switching_panels,
         )
 
         customer_panels.register()
         billing_panels.register()
         collections_panels.register()
         sales_panels.register()
+        switching_panels.register()

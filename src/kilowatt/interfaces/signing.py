@@ -4,6 +4,7 @@ the link names the signer, and the code proves they received it."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -11,6 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError
+from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.sales.models import SignatureStatus
 from kilowatt.sales.signatures import signature_code_confirm, signature_party_by_token
 
@@ -37,6 +39,7 @@ def sign_page(request: HttpRequest, token: str) -> HttpResponse:
                 user_agent=request.headers.get("User-Agent", ""),
                 now=system_clock.now(),
             )
+            transaction.on_commit(dispatch_outbox.delay)  # a signed contract opens its switch cases
         except DomainError as refused:  # a wrong code, or the contract no longer waiting for signature
             error = refused.message
         party.request.refresh_from_db()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from ninja import Router
 
 from kilowatt.core.clock import system_clock
 from kilowatt.interfaces.api.errors import error_body
+from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.sales.docuseal import (
     DocuSealError,
     SignatureWebhookInvalid,
@@ -45,6 +47,7 @@ def docuseal_webhook(request: HttpRequest):
         return JsonResponse(error_body(error.code, error.message, error.field), status=502)
     if signature_request is None:
         return JsonResponse({"status": "ignored", "request_id": None})
+    transaction.on_commit(dispatch_outbox.delay)  # a contract signed at DocuSeal opens its switch cases
     return JsonResponse(
         {"status": "accepted", "request_id": signature_request.pk, "request_status": signature_request.status}
     )

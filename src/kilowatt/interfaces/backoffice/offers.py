@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from kilowatt.core.clock import WARSAW, system_clock
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.permissions import MANAGE_CONTRACTS, MANAGE_LEADS
 from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.sales.docuseal import signature_provider_default
 from kilowatt.sales.models import (
     Contract,
@@ -252,6 +254,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "documents": contract.documents.defer("content").select_related("annex"),
             "points": contract.supply_point_links.select_related("supply_point__tariff_group"),
             "signature_requests": requests,
+            "switch_cases": contract.switch_cases.select_related("supply_point").order_by("-created_at"),
             "pending": next((r for r in requests if r.status == SignatureStatus.PENDING), None),
             "providers": SignatureProvider.choices,
             "default_provider": signature_provider_default(),
@@ -301,6 +304,7 @@ def contract_signature(request: HttpRequest, contract_id: int) -> HttpResponse:
                     user_agent=f"{device} · {request.headers.get('User-Agent', '')}",
                     now=now,
                 )
+                transaction.on_commit(dispatch_outbox.delay)  # a signed contract opens its switch cases
         else:
             return HttpResponse(status=400)
     except DomainError as failed:

@@ -85,5 +85,6 @@ urlpatterns = [
     path("", include("kilowatt.interfaces.backoffice.offer_urls")),
     path("", include("kilowatt.interfaces.backoffice.contract_request_urls")),
     path("", include("kilowatt.interfaces.backoffice.contract_lifecycle_urls")),
+    path("", include("kilowatt.interfaces.backoffice.switching_urls")),
     path("", views.home, name="home"),
 ]

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,6 +45,7 @@ from kilowatt.interfaces.backoffice.forms import (
 from kilowatt.interfaces.backoffice.lists import SPECS, filtered_rows, page_of, xlsx_response
 from kilowatt.interfaces.backoffice.middleware import SESSION_KEY
 from kilowatt.interfaces.backoffice.panels import panels_for
+from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.network.operations import meter_mount_new, supply_point_create
 from kilowatt.network.queries import supply_point_of_company, supply_points_of_company, supply_points_search
 from kilowatt.parties.operations import (
@@ -299,6 +301,7 @@ def contract_status(request: HttpRequest, contract_id: int) -> HttpResponse:
             actor=request.user,
             now=system_clock.now(),
         )
+        transaction.on_commit(dispatch_outbox.delay)  # e.g. a contract signed on paper opens its switch cases
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     return redirect("backoffice:customer", customer_id=contract.customer_id)

@@ -10,6 +10,7 @@ from kilowatt.interfaces.cli.demo_billing import demo_billing_history, demo_read
 from kilowatt.interfaces.cli.demo_collections import demo_finance_setup, demo_payments_generate
 from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
 from kilowatt.interfaces.cli.demo_sales import demo_leads_generate, demo_offers_setup
+from kilowatt.interfaces.cli.demo_switching import demo_switching_setup
 from kilowatt.parties.models import Customer
 
 
@@ -82,5 +83,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{company.name}: {leads} leads in two campaigns")
         if demo_offers_setup(company=company, now=now):
             self.stdout.write(f"{company.name}: offer templates, competitors' prices and contract wording")
+        if processes := demo_switching_setup(company=company, now=now):
+            self.stdout.write(f"{company.name}: {processes} switch processes with the local fake DSO")
         if paid.tour_statement:
             self.stdout.write(f"Statement for the tour (Payments → import): {paid.tour_statement}")
