@@ -166,3 +166,26 @@ def test_the_case_documents_are_printed_in_the_customers_language(signed, now):
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(bytes(printed[-1].content))).pages)
     assert case.number in text and point.code in text and "Pełnomocnictwo" not in text  # the notification
     assert documents_missing(case=case, code=StepCode.SUBMISSION) == []
+
+
+def test_a_rejection_is_told_to_the_salesperson_and_the_customer(signed, now, company):
+    from django.core import mail
+
+    from kilowatt.core.models import Role
+    from tests.conftest import make_staff
+
+    _contract, point, case = signed
+    seller = make_staff("seller", company, Role.SALES_MANAGER)
+    seller.email = "seller@example.pl"
+    seller.save()
+    SwitchCase.objects.filter(pk=case.pk).update(owner=seller)
+    case.contract.customer.__class__.objects.filter(pk=case.contract.customer_id).update(email="jan@example.pl")
+    _to_submission(case, now)
+    _attach(case, "power_of_attorney", now)
+    case_submitted(case=case, now=now)
+    answer = DsoAnswer(case.number, point.code, "rejected", rejection_code="E17", rejection_reason="No GUD")
+    answer_apply(case=case, answer=answer, now=now)
+    outbox_dispatch(now=now)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == ["jan@example.pl", "seller@example.pl"]
+    assert all("No GUD" in m.body for m in mail.outbox)
