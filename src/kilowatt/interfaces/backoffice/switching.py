@@ -4,7 +4,7 @@ page (its steps and deadlines, documents, the actions its state allows, the mess
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -152,6 +152,7 @@ def _home(request: HttpRequest, *, import_results: list[dict]) -> HttpResponse:
             "dso_messages": messages_of_company(company=company),
             "import_results": import_results,
             "today": today,
+            "fake_until": today + timedelta(days=FAKE_DAYS_AHEAD),
         },
     )
 
@@ -226,6 +227,18 @@ def dso_answers_import(request: HttpRequest, dso_id: int) -> HttpResponse:
     return _home(request, import_results=[_import(request, dso, upload.name, upload.read(), exchange)])
 
 
+FAKE_DAYS_AHEAD = 62  # the demo may let the fake DSO act as on a later day (a start of supply next month)
+
+
+def _fake_day(request: HttpRequest) -> date:
+    today = system_clock.today()
+    try:
+        chosen = date.fromisoformat(request.POST.get("on_date", ""))
+    except ValueError:
+        return today
+    return min(max(chosen, today), today + timedelta(days=FAKE_DAYS_AHEAD))
+
+
 @staff_page(WORK_SWITCHING)
 @require_POST
 def dso_fake_answer(request: HttpRequest, dso_id: int) -> HttpResponse:
@@ -235,7 +248,7 @@ def dso_fake_answer(request: HttpRequest, dso_id: int) -> HttpResponse:
     dso, row = _dso(request, dso_id)
     if "fake" not in row["exchanges"] or not fake_dso_allowed():
         raise Http404
-    today = system_clock.today()
+    today = _fake_day(request)
     to_answer, accepted = fake_answers_due(company=request.company, dso_id=dso.pk, on_date=today)
     results = []
     if to_answer is not None:
