@@ -357,3 +357,20 @@ def test_no_fake_dso_in_production(company, prices, now, staff, settings):
     settings.PRODUCTION, settings.DEBUG = True, False
     assert "Let the fake DSO answer" not in staff.get("/switching/").content.decode()
     assert staff.post(f"/switching/dsos/{case.supply_point.dso_id}/fake-answer/").status_code == 404
+
+
+def test_the_demo_lets_the_fake_dso_act_as_on_a_later_day(company, prices, now, staff):
+    case = signed_case(company, prices, now)
+    _to_submission(case, now)
+    dso = case.supply_point.dso_id
+    staff.post(f"/switching/dsos/{dso}/send/")
+    staff.post(f"/switching/dsos/{dso}/fake-answer/")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ACCEPTED and case.start_date == START
+    # A day in the past counts as today: the supply has not started yet.
+    page = staff.post(f"/switching/dsos/{dso}/fake-answer/", {"on_date": "2026-03-01"}, follow=True)
+    assert "nothing to answer" in page.content.decode()
+    # A day past the start (capped at two months ahead): the fake DSO reports the start as of its date.
+    staff.post(f"/switching/dsos/{dso}/fake-answer/", {"on_date": "2027-01-01"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED and case.start_date == START
