@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
 from kilowatt.core.clock import system_clock
@@ -67,5 +68,6 @@ def sign_document(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     document = request.document
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
-    response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
+    response["Content-Disposition"] = content_disposition_header(False, document.file_name)
+    response["X-Content-Type-Options"] = "nosniff"
     return response

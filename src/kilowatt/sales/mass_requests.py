@@ -144,7 +144,9 @@ def _covered_elsewhere(contract: Contract, point: SupplyPoint) -> Contract | Non
     links = (
         ContractSupplyPoint.objects.filter(supply_point=point, contract__company=contract.company)
         .exclude(contract=contract)
-        .exclude(contract__status__in=[ContractStatus.TERMINATED, ContractStatus.ENDED])
+        .exclude(
+            contract__status__in=[ContractStatus.TERMINATED, ContractStatus.ENDED, ContractStatus.WITHDRAWN]
+        )
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=contract.start_date))
     )
     if contract.end_date:

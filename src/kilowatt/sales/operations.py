@@ -32,10 +32,11 @@ from kilowatt.sales.models import (
 # Which status may follow which; anything else is refused.
 CONTRACT_TRANSITIONS: dict[str, set[str]] = {
     ContractStatus.DRAFT: {ContractStatus.SIGNED},
-    ContractStatus.SIGNED: {ContractStatus.ACTIVE, ContractStatus.TERMINATED},
+    ContractStatus.SIGNED: {ContractStatus.ACTIVE, ContractStatus.TERMINATED, ContractStatus.WITHDRAWN},
     ContractStatus.ACTIVE: {ContractStatus.TERMINATED, ContractStatus.ENDED},
     ContractStatus.TERMINATED: {ContractStatus.ENDED},
     ContractStatus.ENDED: set(),
+    ContractStatus.WITHDRAWN: set(),
 }
 
 
@@ -107,7 +108,13 @@ def contract_clean(*, company: Company, data: ContractData, existing: Contract |
     if not errors.errors and data.start_date:
         overlapping = (
             ContractSupplyPoint.objects.filter(supply_point__in=points, contract__company=company)
-            .exclude(contract__status__in=[ContractStatus.TERMINATED, ContractStatus.ENDED])
+            .exclude(
+                contract__status__in=[
+                    ContractStatus.TERMINATED,
+                    ContractStatus.ENDED,
+                    ContractStatus.WITHDRAWN,
+                ]
+            )
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=data.start_date))
         )
         if data.end_date:

@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kilowatt.core.business_days import is_business_day
+from kilowatt.core.business_days import is_business_day, next_business_day
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.models import AuditEntry, OutboxEvent
@@ -28,6 +28,7 @@ from kilowatt.core.operations import audit_record, event_record
 from kilowatt.metering.operations import meter_read_record
 from kilowatt.network.models import MeterInstallation, SupplyPoint, SupplyPointStatus
 from kilowatt.network.operations import meter_mount_new
+from kilowatt.parties.models import CustomerKind
 from kilowatt.sales.models import Contract, ContractPriceTerm, ContractStatus, ContractSupplyPoint
 from kilowatt.sales.operations import contract_change_status
 from kilowatt.switching.models import (
@@ -222,11 +223,19 @@ def _locked(case: SwitchCase) -> SwitchCase:
     )
 
 
+# Documents that count only as the customer signed them (a scan), never as our own printout.
+SIGNED_BY_CUSTOMER = frozenset({"power_of_attorney"})
+
+
 def documents_missing(*, case: SwitchCase, code: str) -> list[str]:
     """The document codes the step needs that the case does not have yet."""
     definition = case.process.steps.filter(code=code).first()
     required = list(definition.documents) if definition else []
-    have = set(case.documents.values_list("code", flat=True))
+    have = {
+        doc_code
+        for doc_code, generated in case.documents.values_list("code", "generated")
+        if not (generated and doc_code in SIGNED_BY_CUSTOMER)
+    }
     return [doc for doc in required if doc not in have]
 
 
@@ -366,6 +375,30 @@ def answer_apply(*, case: SwitchCase, answer: DsoAnswer, now: datetime) -> Switc
     raise SwitchRefused(_("Unknown answer %(outcome)s.") % {"outcome": answer.outcome})
 
 
+def _start_check(case: SwitchCase, start: date) -> None:
+    """The DSO's start date must fall within the contract, before any price change signed ahead of it."""
+    contract = case.contract
+    if contract.status not in (ContractStatus.SIGNED, ContractStatus.ACTIVE):
+        raise SwitchRefused(
+            _("Contract %(number)s is %(status)s: supply cannot start under it.")
+            % {"number": contract.number, "status": contract.get_status_display()},
+            code="contract_closed",
+        )
+    first_term = contract.price_terms.order_by("valid_from").first()
+    if (
+        start < contract.start_date
+        or (contract.end_date is not None and start >= contract.end_date)
+        or (first_term is not None and first_term.valid_to is not None and start >= first_term.valid_to)
+    ):
+        raise SwitchRefused(
+            _("The start date %(start)s does not fit contract %(number)s (from %(from)s%(until)s): a person "
+              "must agree it with the DSO.")
+            % {"start": start, "number": contract.number, "from": contract.start_date,
+               "until": f" until {contract.end_date}" if contract.end_date else ""},
+            code="start_outside_contract",
+        )  # fmt: skip
+
+
 def _accepted(case: SwitchCase, answer: DsoAnswer, now: datetime) -> SwitchCase:
     step = _current(case)
     if case.status != CaseStatus.SUBMITTED or step is None or step.code != StepCode.VERIFICATION:
@@ -374,6 +407,7 @@ def _accepted(case: SwitchCase, answer: DsoAnswer, now: datetime) -> SwitchCase:
         )
     if answer.start_date is None:
         raise SwitchRefused(_("An acceptance must give the start date of supply."), code="no_start_date")
+    _start_check(case, answer.start_date)
     _finish(step, now)
     case.start_date = answer.start_date
     case.status = CaseStatus.ACCEPTED
@@ -458,6 +492,8 @@ def _start_reads(
 ) -> dict:
     point = case.supply_point
     installation = _installation(point, start)
+    if installation is not None and serial and installation.meter.serial_number != serial:
+        installation = None  # the DSO reports another meter at the start: it is mounted from that day
     if installation is None:
         if not serial:
             raise SwitchRefused(_("The supply point has no meter: the answer must give its serial number."))
@@ -473,10 +509,16 @@ def _start_reads(
         )
     recorded = {}
     for zone, register in registers.items():
-        read, _findings = meter_read_record(
+        read, findings = meter_read_record(
             company=case.company, supply_point=point, register=register, read_on=start,
             value=readings[zone], kind="actual", source="dso", actor=None, now=now,
         )  # fmt: skip
+        if any(f.severity == "error" for f in findings):
+            raise SwitchRefused(
+                _("The start reading %(value)s of register %(zone)s fails validation: %(why)s")
+                % {"value": readings[zone], "zone": zone, "why": "; ".join(f.message for f in findings)},
+                code="reading_invalid",
+            )
         recorded[zone] = str(read.value)
     return recorded
 
@@ -502,6 +544,7 @@ def case_complete(
         raise SwitchRefused(_("The start of supply needs its date."), code="no_start_date")
     if not readings:
         raise SwitchRefused(_("The start of supply needs the start reading."), code="no_reading")
+    _start_check(case, start_date)
     case.start_reading = _start_reads(case, start_date, readings, meter_serial, now)
     case.start_date = start_date
     _finish(step, now)
@@ -562,33 +605,68 @@ def case_cancel(
     return _close(case, CaseStatus.CANCELLED, reason, actor, now)
 
 
+def withdrawal_deadline(*, signed_on: date) -> date:
+    """The last day to send a withdrawal: 14 days from signing; a deadline falling on a Saturday, Sunday or
+    public holiday moves to the next working day (Civil Code art. 115)."""
+    return next_business_day(signed_on + timedelta(days=WITHDRAWAL_DAYS), country="PL")
+
+
 @transaction.atomic
 def case_withdraw(
-    *, case: SwitchCase, received_on: date, actor: AbstractBaseUser | None, now: datetime
+    *, case: SwitchCase, sent_on: date, actor: AbstractBaseUser | None, now: datetime
 ) -> SwitchCase:
-    """The customer withdrew from the contract within the legal period (14 days from signing): the case
-    stops and the contract is terminated."""
+    """A consumer withdrew from the contract within the legal period (the statement sent within 14 days
+    of signing): every live switch case of the contract stops and the contract is withdrawn (never billed).
+    A business has no such right: its contract ends by termination."""
     case = _locked(case)
-    contract = case.contract
+    contract = (
+        Contract.objects.select_for_update(of=("self",)).select_related("customer").get(pk=case.contract_id)
+    )
     if case.status not in LIVE_STATUSES:
         raise SwitchRefused(
             _("Case %(number)s is %(status)s.") % {"number": case.number, "status": case.get_status_display()}
         )
-    if contract.signed_on is None or received_on > contract.signed_on + timedelta(days=WITHDRAWAL_DAYS):
+    if contract.customer.kind != CustomerKind.PERSON:
         raise ValidationFailed.single(
-            "received_on",
-            _("The withdrawal period ended %(day)s: a withdrawal received later is a termination.")
-            % {"day": (contract.signed_on or received_on) + timedelta(days=WITHDRAWAL_DAYS)},
+            "sent_on",
+            _("Only a consumer may withdraw from a contract; a business gives notice."),
+            code="not_consumer",
+        )
+    if contract.status != ContractStatus.SIGNED or contract.signed_on is None:
+        raise ValidationFailed.single(
+            "sent_on",
+            _("A withdrawal is possible before supply starts under the contract."),
+            code="not_signed",
+        )
+    deadline = withdrawal_deadline(signed_on=contract.signed_on)
+    if sent_on < contract.signed_on or sent_on > _today(now):
+        raise ValidationFailed.single(
+            "sent_on", _("The withdrawal is sent after signing and not in the future.")
+        )
+    if sent_on > deadline:
+        raise ValidationFailed.single(
+            "sent_on",
+            _("The withdrawal period ended %(day)s: a withdrawal sent later is a termination.")
+            % {"day": deadline},
             code="too_late",
         )
-    case = _close(
-        case, CaseStatus.WITHDRAWN, _("withdrawal received %(day)s") % {"day": received_on}, actor, now
+    reason = _("withdrawal sent %(day)s") % {"day": sent_on}
+    for other in SwitchCase.objects.filter(contract=contract, status__in=LIVE_STATUSES).exclude(pk=case.pk):
+        _close(_locked(other), CaseStatus.WITHDRAWN, reason, actor, now)
+    case = _close(case, CaseStatus.WITHDRAWN, reason, actor, now)
+    contract_change_status(
+        contract=contract, status=ContractStatus.WITHDRAWN, on_date=sent_on, actor=actor, now=now
     )
-    if contract.status == ContractStatus.SIGNED:
-        contract_change_status(
-            contract=contract, status=ContractStatus.TERMINATED, on_date=received_on, actor=actor, now=now
-        )
     return case
+
+
+def cases_close_for_ended_contract(event: OutboxEvent) -> None:
+    """Subscriber of ``sales.contract.terminated-v1`` and ``sales.contract.ceded-v1``: a contract that
+    ends leaves no switch running for it."""
+    contract_id = event.payload.get("contract_id")
+    for case in SwitchCase.objects.filter(contract_id=contract_id, status__in=LIVE_STATUSES):
+        with transaction.atomic():
+            _close(_locked(case), CaseStatus.CANCELLED, _("the contract ended"), None, event.occurred_at)
 
 
 def _close(case: SwitchCase, status: str, reason: str, actor, now: datetime) -> SwitchCase:

@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 
 def subscribe() -> None:
     from kilowatt.core.operations import event_subscribe
-    from kilowatt.switching.operations import cases_open_for_signed_contract
+    from kilowatt.switching.operations import cases_close_for_ended_contract, cases_open_for_signed_contract
 
     event_subscribe("sales.contract.signed-v1", cases_open_for_signed_contract)
+    event_subscribe("sales.contract.terminated-v1", cases_close_for_ended_contract)
+    event_subscribe("sales.contract.ceded-v1", cases_close_for_ended_contract)
     event_subscribe("switching.switch.failed-v1", switch_failed_notify)
 
 
@@ -33,9 +35,9 @@ def switch_failed_notify(event: OutboxEvent) -> None:
         .select_related("company", "owner", "supply_point", "contract__customer")
         .first()
     )
-    if case is None:
-        return
-    reason = case.rejection_reason or case.rejection_code
+    if case is None or case.status != "rejected":
+        return  # already submitted again, cancelled or withdrawn: the rejection is no longer news
+    reason = event.payload.get("reason") or event.payload.get("code") or ""  # as the DSO gave it
     if case.owner is not None and case.owner.email:
         subject = _("Switch %(number)s rejected by the DSO") % {"number": case.number}
         body = _(

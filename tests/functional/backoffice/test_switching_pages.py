@@ -145,13 +145,13 @@ def test_an_overdue_step_is_marked_and_a_case_can_be_cancelled_or_withdrawn(comp
     staff.post(f"/switching/cases/{case.pk}/action/", {"action": "cancel", "reason": ""})
     case.refresh_from_db()
     assert case.status == CaseStatus.OPEN  # a reason is needed
-    late = staff.post(
+    future = staff.post(
         f"/switching/cases/{case.pk}/action/",
         {"action": "withdraw", "received_on": (date(2026, 3, 10) + timedelta(days=20)).isoformat()},
         follow=True,
     )
-    assert "withdrawal period ended" in late.content.decode()
-    staff.post(f"/switching/cases/{case.pk}/action/", {"action": "withdraw", "received_on": "2026-03-15"})
+    assert "not in the future" in future.content.decode()
+    staff.post(f"/switching/cases/{case.pk}/action/", {"action": "withdraw", "received_on": "2026-03-10"})
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
     other = signed_case(company, prices, now)
@@ -374,3 +374,20 @@ def test_the_demo_lets_the_fake_dso_act_as_on_a_later_day(company, prices, now, 
     staff.post(f"/switching/dsos/{dso}/fake-answer/", {"on_date": "2027-01-01"})
     case.refresh_from_db()
     assert case.status == CaseStatus.COMPLETED and case.start_date == START
+
+
+def test_an_uploaded_file_is_never_served_as_a_page(company, prices, now, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = signed_case(company, prices, now)
+    html = SimpleUploadedFile(
+        "skan-pełnomocnictwa.html", b"<script>alert(1)</script>", content_type="text/html"
+    )
+    staff.post(f"/switching/cases/{case.pk}/documents/", {"code": "power_of_attorney", "file": html})
+    document = case.documents.get()
+    response = staff.get(f"/switching/cases/{case.pk}/documents/{document.pk}/")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert (
+        response["Content-Disposition"].startswith("attachment;")
+        and "sandbox" in response["Content-Security-Policy"]
+    )

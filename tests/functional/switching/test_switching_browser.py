@@ -96,6 +96,21 @@ def _submit(page, url: str, case: SwitchCase) -> None:
         with page.expect_navigation():
             page.click("#complete-step button[type=submit]")
     assert page.inner_text("#current-step") == "Submitted to the DSO"
+    # Our printout is not the customer's signature: the signed power of attorney is attached as a scan.
+    assert "Power of attorney" in page.inner_text("#missing-documents")
+    page.select_option("#document-upload select[name=code]", "power_of_attorney")
+    page.set_input_files(
+        "#document-upload input[name=file]",
+        files=[
+            {
+                "name": "pelnomocnictwo-podpisane.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7 scan",
+            }
+        ],
+    )
+    with page.expect_navigation():
+        page.click("#document-upload button[type=submit]")
     assert page.query_selector("#missing-documents") is None
 
 

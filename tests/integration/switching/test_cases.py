@@ -27,6 +27,7 @@ from kilowatt.switching.operations import (
     deadline_after,
     document_attach,
     step_complete,
+    withdrawal_deadline,
 )
 from kilowatt.switching.setup import process_usual_create
 from tests import factories
@@ -144,12 +145,19 @@ def test_a_rejected_case_keeps_its_reason_and_is_submitted_again(signed, now):
 
 def test_withdrawal_within_fourteen_days(signed, now):
     contract, _point, case = signed
+    later = now + timedelta(days=30)
+    # Signed Tuesday 10 March: 14 days end on Tuesday 24 March (a working day, so it stays).
+    assert withdrawal_deadline(signed_on=date(2026, 3, 10)) == date(2026, 3, 24)
+    assert withdrawal_deadline(signed_on=date(2026, 3, 21)) == date(2026, 4, 7)  # Easter Monday 6 April
     with pytest.raises(ValidationFailed) as refused:
-        case_withdraw(case=case, received_on=date(2026, 3, 10) + timedelta(days=15), actor=None, now=now)
+        case_withdraw(case=case, sent_on=date(2026, 3, 25), actor=None, now=later)
     assert refused.value.code == "too_late"
-    case = case_withdraw(case=case, received_on=date(2026, 3, 20), actor=None, now=now)
+    with pytest.raises(ValidationFailed):
+        case_withdraw(case=case, sent_on=date(2026, 3, 20), actor=None, now=now)  # not sent in the future
+    case = case_withdraw(case=case, sent_on=date(2026, 3, 24), actor=None, now=later)
     contract.refresh_from_db()
-    assert case.status == CaseStatus.WITHDRAWN and contract.status == ContractStatus.TERMINATED
+    assert case.status == CaseStatus.WITHDRAWN and contract.status == ContractStatus.WITHDRAWN
+    assert not contract.switch_cases.filter(status__in=["open", "submitted", "accepted", "rejected"]).exists()
 
 
 def test_the_case_documents_are_printed_in_the_customers_language(signed, now):
@@ -165,6 +173,9 @@ def test_the_case_documents_are_printed_in_the_customers_language(signed, now):
     assert sorted(d.code for d in printed) == ["dso_notification", "power_of_attorney", "termination_notice"]
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(bytes(printed[-1].content))).pages)
     assert case.number in text and point.code in text and "Pełnomocnictwo" not in text  # the notification
+    # Our printout of the power of attorney is not the customer's signed one: still missing until a scan.
+    assert documents_missing(case=case, code=StepCode.SUBMISSION) == ["power_of_attorney"]
+    _attach(case, "power_of_attorney", now)
     assert documents_missing(case=case, code=StepCode.SUBMISSION) == []
 
 
@@ -179,7 +190,9 @@ def test_a_rejection_is_told_to_the_salesperson_and_the_customer(signed, now, co
     seller.email = "seller@example.pl"
     seller.save()
     SwitchCase.objects.filter(pk=case.pk).update(owner=seller)
-    case.contract.customer.__class__.objects.filter(pk=case.contract.customer_id).update(email="jan@example.pl")
+    case.contract.customer.__class__.objects.filter(pk=case.contract.customer_id).update(
+        email="jan@example.pl"
+    )
     _to_submission(case, now)
     _attach(case, "power_of_attorney", now)
     case_submitted(case=case, now=now)
@@ -189,3 +202,41 @@ def test_a_rejection_is_told_to_the_salesperson_and_the_customer(signed, now, co
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == ["jan@example.pl", "seller@example.pl"]
     assert all("No GUD" in m.body for m in mail.outbox)
+
+
+def test_a_start_outside_the_contract_or_a_closed_contract_is_refused(signed, now):
+    _contract, point, case = signed
+    _to_submission(case, now)
+    _attach(case, "power_of_attorney", now)
+    case_submitted(case=case, now=now)
+    before = DsoAnswer(case.number, point.code, "accepted", start_date=date(2025, 1, 1))
+    with pytest.raises(SwitchRefused) as refused:
+        answer_apply(case=case, answer=before, now=now)
+    assert refused.value.code == "start_outside_contract"
+
+
+def test_a_business_cannot_withdraw_and_an_ended_contract_closes_its_cases(company, now):
+    from kilowatt.parties.operations import customer_create
+    from kilowatt.sales.lifecycle import contract_terminate
+
+    prices = price_list(company, code="firma", commodity="electricity", components=HOUSEHOLD)
+    business = customer_create(company=company, data=factories.business_data(), actor=None, now=now)
+    point = factories.supply_point(company, business, now)
+    process_usual_create(company=company, dso=point.dso, commodity="electricity")
+    contract = contract_create(
+        company=company,
+        data=ContractData(customer_id=business.pk, kind="comprehensive", product_id=prices.product_id,
+                          price_list_id=prices.pk, start_date=START, supply_point_ids=[point.pk]),
+        actor=None, now=now,
+    )  # fmt: skip
+    contract_change_status(contract=contract, status="signed", on_date=date(2026, 3, 10), actor=None, now=now)
+    outbox_dispatch(now=now)
+    case = SwitchCase.objects.get(contract=contract)
+    with pytest.raises(ValidationFailed) as refused:
+        case_withdraw(case=case, sent_on=date(2026, 3, 10), actor=None, now=now)
+    assert refused.value.code == "not_consumer"
+    contract_terminate(contract=contract, initiated_by="agreement", received_on=date(2026, 3, 10),
+                       reason="", requested_end=date(2026, 5, 1), actor=None, now=now)  # fmt: skip
+    outbox_dispatch(now=now)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED

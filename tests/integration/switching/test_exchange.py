@@ -337,3 +337,21 @@ def test_csire_responses_accept_reject_and_start_supply(company, now, ready):
     with pytest.raises(ExchangeFormatError) as refused:
         CsireExchange().answers(content=b"<sc:Other xmlns:sc='urn:x'/>")
     assert "Other" in refused.value.message
+
+
+def test_a_value_starting_with_equals_is_text_in_the_dsos_spreadsheet():
+    from datetime import UTC, datetime
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from kilowatt.switching.exchange.sheets import xlsx_write
+
+    content = xlsx_write(
+        title="t",
+        headers=["Nazwa"],
+        rows=[['=HYPERLINK("http://x","Jan")']],
+        stamp=datetime(2026, 3, 10, tzinfo=UTC),
+    )
+    cell = load_workbook(BytesIO(content)).active["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")

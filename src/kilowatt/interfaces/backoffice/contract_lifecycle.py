@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -368,5 +369,6 @@ def contract_document(request: HttpRequest, contract_id: int, document_id: int) 
     if document is None:
         raise Http404
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
-    response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
+    response["Content-Disposition"] = content_disposition_header(False, document.file_name)
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -36,7 +36,12 @@ def _supply_points(request, customer) -> dict:
 
 def _contracts(request, customer) -> dict:
     transitions = {
-        current: [(status, ContractStatus(status).label) for status in sorted(following)]
+        # A withdrawal is recorded on the switch case, where its legal period is checked.
+        current: [
+            (status, ContractStatus(status).label)
+            for status in sorted(following)
+            if status != ContractStatus.WITHDRAWN
+        ]
         for current, following in CONTRACT_TRANSITIONS.items()
     }
     return {"contracts": list(contracts_of_customer(customer=customer)), "transitions": transitions}

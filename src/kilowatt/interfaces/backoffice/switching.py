@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -325,7 +326,7 @@ def _withdraw(case, post, *, actor, now):
         raise ValidationFailed.single(
             "received_on", _("Enter the date the withdrawal was received.")
         ) from None
-    return case_withdraw(case=case, received_on=received_on, actor=actor, now=now)
+    return case_withdraw(case=case, sent_on=received_on, actor=actor, now=now)
 
 
 def _generate(case, post, *, actor, now):
@@ -391,11 +392,27 @@ def case_document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("backoffice:switching_case", case_id=case.pk)
 
 
+# Uploaded scans are served as what they are only for these types; anything else is a plain download.
+SAFE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/xml",
+        "text/csv",
+    }
+)
+
+
 def _download(content: bytes, content_type: str, file_name: str) -> HttpResponse:
-    response = HttpResponse(bytes(content), content_type=content_type or "application/octet-stream")
-    safe = file_name.replace('"', "").replace("\n", "").replace("\r", "") or "file"
-    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    """Always an attachment, never run by the browser (an uploaded HTML 'scan' must not script the back
+    office): a header encoded properly for any file name, no sniffing, a sandbox policy."""
+    kind = content_type if content_type in SAFE_TYPES else "application/octet-stream"
+    response = HttpResponse(bytes(content), content_type=kind)
+    response["Content-Disposition"] = content_disposition_header(True, file_name or "file")
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 

@@ -30,7 +30,7 @@ from kilowatt.sales.models import (
 from kilowatt.sales.paperwork import document_body, document_store, file_name_of
 
 OPEN_STATUSES = (ContractStatus.SIGNED, ContractStatus.ACTIVE)
-CLOSED_STATUSES = (ContractStatus.TERMINATED, ContractStatus.ENDED)
+CLOSED_STATUSES = (ContractStatus.TERMINATED, ContractStatus.ENDED, ContractStatus.WITHDRAWN)
 
 
 def local_day(now: datetime) -> date:

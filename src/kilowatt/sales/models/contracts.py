@@ -25,6 +25,7 @@ class ContractStatus(models.TextChoices):
     ACTIVE = "active", _("In force")
     TERMINATED = "terminated", _("Terminated")
     ENDED = "ended", _("Ended")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the customer (within the legal period)")
 
 
 BILLING_CYCLES = [(1, _("monthly")), (2, _("every 2 months")), (6, _("every 6 months")), (12, _("yearly"))]

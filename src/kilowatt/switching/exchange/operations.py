@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kilowatt.core.errors import DomainError, FieldError, ValidationFailed
@@ -246,3 +246,8 @@ def _answer_one(
             return answer_apply(case=case, answer=answer, now=now), None
     except DomainError as refused:
         return error(refused.message)
+    except DatabaseError:
+        # Data of ours the answer cannot be applied to (a date against the contract's periods): this row
+        # is reported and logged, the file's other rows still apply.
+        log.exception("answer for case %s could not be applied", number)
+        return error(_("the answer does not fit the contract's dates; a person must look at it."))

@@ -141,6 +141,9 @@ def xlsx_write(*, title: str, headers: list[str], rows: Iterable[list[Any]], sta
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, date | datetime):
                 cell.number_format = "yyyy-mm-dd"
+            elif isinstance(cell.value, str) and cell.data_type == "f":
+                # A customer's name or address starting with "=" is text, never a formula in the DSO's Excel.
+                cell.data_type = "s"
     for index, header in enumerate(headers, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(12, len(header) + 2)
