@@ -16,7 +16,6 @@ not one raises InvalidIdentifier, a message the provider refused raises SmsNotSe
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import smtplib
 import threading
@@ -27,8 +26,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode, urlsplit
-from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
+from urllib.parse import urlencode
+from urllib.request import Request
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -36,6 +35,7 @@ from django.core.mail import BadHeaderError, EmailMessage, make_msgid
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from kilowatt.core.http import opener_for, url_allowed
 from kilowatt.core.identifiers import InvalidIdentifier
 from kilowatt.core.phones import phone_normalise
 
@@ -171,21 +171,6 @@ class FakeSmsSender:
             return [SmsMessage(**json.loads(line)) for line in outbox if line.strip()]
 
 
-class _NoRedirects(HTTPRedirectHandler):
-    # A redirect would carry the bearer token to another address: answer it as the error it is.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class SmsApiSender:
     """SMSAPI.pl (``POST {base_url}/sms.do``, bearer token, JSON answers), with urllib.
 
@@ -199,16 +184,14 @@ class SmsApiSender:
     ) -> None:
         if not token:
             raise ImproperlyConfigured("SmsApiSender needs an SMSAPI token (SMSAPI_TOKEN)")
-        parts = urlsplit(base_url)
-        loopback = _is_loopback(parts.hostname or "")
-        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        allowed, loopback = url_allowed(base_url)
+        if not allowed:
             raise ImproperlyConfigured(f"SMSAPI base URL must be https:// (got {base_url!r})")
         self.url = base_url.rstrip("/") + "/sms.do"
         self.sender_name = sender_name
         self.timeout = timeout
         self._token = token
-        # Proxies from the environment apply to the provider, never to this machine's loopback.
-        self._opener = build_opener(ProxyHandler({}) if loopback else ProxyHandler(), _NoRedirects())
+        self._opener = opener_for(loopback=loopback)  # the token never follows a redirect
 
     def send(self, *, to: str, text: str) -> str:
         number = _recipient(to)

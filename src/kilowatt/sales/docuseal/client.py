@@ -10,20 +10,20 @@ the key); ``FakeDocuSeal`` (``fake.py``) keeps submissions as files on this mach
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlsplit
-from urllib.request import HTTPRedirectHandler, OpenerDirector, ProxyHandler, Request, build_opener
+from urllib.parse import quote
+from urllib.request import Request
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from kilowatt.core.http import opener_for, url_allowed
 from kilowatt.sales.models import SignatureProvider
 from kilowatt.sales.signatures import SignatureRefused
 
@@ -203,33 +203,12 @@ def submission_parse(data: Any) -> Submission:
 # --- the real client ------------------------------------------------------------------------------------
 
 
-class _NoRedirects(HTTPRedirectHandler):
-    # A redirect would carry the API key to another address: answer it as the error it is.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _url_checked(url: str) -> bool:
     """True when ``url`` is on this machine's loopback; raises DocuSealError unless HTTPS or loopback."""
-    parts = urlsplit(url)
-    loopback = _loopback(parts.hostname or "")
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+    allowed, loopback = url_allowed(url)
+    if not allowed:
         raise DocuSealError(_("DocuSeal addresses must be https:// (got %(url)s).") % {"url": url})
     return loopback
-
-
-def _opener(loopback: bool, *handlers: Any) -> OpenerDirector:
-    # Proxies from the environment apply to DocuSeal, never to this machine's loopback.
-    return build_opener(ProxyHandler({}) if loopback else ProxyHandler(), *handlers)
 
 
 def _error_detail(body: bytes) -> str:
@@ -256,7 +235,7 @@ class DocuSealClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._api_key = api_key
-        self._opener = _opener(loopback, _NoRedirects())
+        self._opener = opener_for(loopback=loopback)  # the API key never follows a redirect
 
     def __repr__(self) -> str:  # never the key
         return f"DocuSealClient(base_url={self.base_url!r})"
@@ -300,7 +279,7 @@ class DocuSealClient:
 
     def document_download(self, *, url: str) -> bytes:
         # Document links are signed by DocuSeal: the API key is never sent with them.
-        opener = _opener(_url_checked(url))
+        opener = opener_for(loopback=_url_checked(url), redirects=True)
         request = Request(url, headers={"Accept": "application/pdf", "User-Agent": USER_AGENT})
         try:
             with opener.open(request, timeout=self.timeout) as response:
