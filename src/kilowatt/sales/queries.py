@@ -22,7 +22,9 @@ from kilowatt.sales.models import (
 
 
 def contracts_of_company(*, company: Company) -> QuerySet[Contract]:
-    return Contract.objects.filter(company=company).select_related("customer", "product", "price_list")
+    return Contract.objects.filter(company=company).select_related(
+        "customer", "product", "price_list", "offer_version__offer", "opportunity"
+    )
 
 
 def contract_of_company(*, company: Company, contract_id: int) -> Contract | None:

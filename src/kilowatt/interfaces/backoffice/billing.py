@@ -36,7 +36,7 @@ from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.periods import month_start
 from kilowatt.core.permissions import RUN_BILLING, VIEW_BILLING
 from kilowatt.documents.invoices import invoice_pdf_render
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import messages_from, staff_page
 from kilowatt.interfaces.cli.billing import billing_runs_start_for_month, dispatcher
 from kilowatt.sales.queries import contracts_of_company
 
@@ -212,8 +212,7 @@ def note_new(request: HttpRequest, customer_id: int) -> HttpResponse:
             now=system_clock.now(),
         )
     except ValidationFailed as failed:
-        for error in failed.errors:
-            messages.error(request, error.message)
+        messages_from(request, failed)
         return redirect("backoffice:customer", customer_id=customer_id)
     messages.success(request, _("Note %(number)s issued.") % {"number": note.number})
     return redirect("backoffice:invoice", invoice_id=note.pk)

@@ -22,7 +22,7 @@ from kilowatt.catalog.models import PriceList
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError, FieldError, ValidationFailed
 from kilowatt.core.permissions import MANAGE_CONTRACTS
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import messages_from, staff_page
 from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import Customer
 from kilowatt.sales.lifecycle import (
@@ -46,17 +46,14 @@ from kilowatt.sales.models import (
     OfferTemplate,
     TerminationParty,
 )
+from kilowatt.sales.queries import contract_of_company
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DEFAULT_DAYS = 60
 
 
 def _contract(request: HttpRequest, contract_id: int) -> Contract:
-    contract = (
-        Contract.objects.filter(company=request.company, pk=contract_id)
-        .select_related("customer", "product", "price_list")
-        .first()
-    )
+    contract = contract_of_company(company=request.company, contract_id=contract_id)
     if contract is None:
         raise Http404
     return contract
@@ -216,8 +213,7 @@ def annex_action(request: HttpRequest, contract_id: int, annex_id: int) -> HttpR
         else:
             return HttpResponse(status=400)
     except DomainError as failed:
-        for error in failed.errors if isinstance(failed, ValidationFailed) else [failed]:
-            messages.error(request, error.message)
+        messages_from(request, failed)
     return redirect("backoffice:annex", contract_id=annex.contract_id, annex_id=annex.pk)
 
 

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.permissions import MANAGE_CONTRACTS, ROLE_PERMISSIONS, VERIFY_CONTRACTS
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import messages_from, staff_page
 from kilowatt.network.models import Dso
 from kilowatt.sales.dso_export import dso_export_file
 from kilowatt.sales.mass_requests import COLUMNS, REQUIRED_COLUMNS, contract_points_import
 from kilowatt.sales.models import Contract, ContractRequest, RequestKind, RequestStatus
+from kilowatt.sales.queries import contract_of_company
 from kilowatt.sales.requests import (
     contract_request_approve,
     contract_request_create,
@@ -45,17 +46,8 @@ CONTENT_TYPES = {
 }
 
 
-def _errors_to_messages(request: HttpRequest, error: DomainError) -> None:
-    for item in getattr(error, "errors", None) or [error]:
-        messages.error(request, item.message)
-
-
 def _contract(request: HttpRequest, contract_id: int) -> Contract:
-    contract = (
-        Contract.objects.filter(company=request.company, pk=contract_id)
-        .select_related("customer", "product", "price_list")
-        .first()
-    )
+    contract = contract_of_company(company=request.company, contract_id=contract_id)
     if contract is None:
         raise Http404
     return contract
@@ -181,7 +173,7 @@ def request_action(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         _act(request, item, action)
     except DomainError as error:
-        _errors_to_messages(request, error)
+        messages_from(request, error)
     else:
         messages.success(request, _("Saved."))
     return redirect("backoffice:contract_request", request_id=item.pk)
@@ -208,14 +200,14 @@ def contract_request_new(request: HttpRequest, contract_id: int) -> HttpResponse
             contract=contract, kind=RequestKind.NEW, submitted_by=request.user, now=now
         )
     except DomainError as error:
-        _errors_to_messages(request, error)
+        messages_from(request, error)
         return redirect("backoffice:contract_request_new", contract_id=contract.pk)
     if item.status in (RequestStatus.DRAFT, RequestStatus.RETURNED):
         try:
             contract_request_submit(request=item, actor=request.user, now=now)
         except DomainError as error:
             messages.error(request, _("The request cannot be submitted yet:"))
-            _errors_to_messages(request, error)
+            messages_from(request, error)
         else:
             messages.success(request, _("The request was submitted to the back office."))
     else:

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from kilowatt.catalog.models import CompetitorPriceList, PriceList
 from kilowatt.core.clock import WARSAW, system_clock
-from kilowatt.core.errors import DomainError, ValidationFailed
+from kilowatt.core.errors import DomainError
 from kilowatt.core.permissions import MANAGE_CONTRACTS, MANAGE_LEADS
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import messages_from, staff_page
 from kilowatt.interfaces.tasks.tasks import dispatch_outbox
 from kilowatt.sales.docuseal import signature_provider_default
 from kilowatt.sales.models import (
@@ -38,6 +38,7 @@ from kilowatt.sales.offers import (
     offer_send,
 )
 from kilowatt.sales.paperwork import BASIS_LABELS, offer_pdf
+from kilowatt.sales.queries import contract_of_company
 from kilowatt.sales.signatures import (
     SignerChannel,
     signature_code_confirm,
@@ -121,14 +122,6 @@ def _offer_data(request: HttpRequest) -> OfferData:
     )
 
 
-def _errors(request: HttpRequest, failed: DomainError) -> None:
-    if isinstance(failed, ValidationFailed):
-        for error in failed.errors:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, failed.message)
-
-
 @staff_page(MANAGE_LEADS)
 @require_POST
 def offer_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
@@ -142,7 +135,7 @@ def offer_new(request: HttpRequest, opportunity_id: int) -> HttpResponse:
             now=system_clock.now(),
         )
     except DomainError as failed:
-        _errors(request, failed)
+        messages_from(request, failed)
         return redirect("backoffice:opportunity", opportunity_id=opportunity.pk)
     return redirect("backoffice:offer", offer_id=offer.pk)
 
@@ -214,7 +207,7 @@ def offer_action(request: HttpRequest, offer_id: int) -> HttpResponse:
         else:
             return HttpResponse(status=400)
     except DomainError as failed:
-        _errors(request, failed)
+        messages_from(request, failed)
     return redirect("backoffice:offer", offer_id=offer.pk)
 
 
@@ -231,11 +224,7 @@ def offer_version_pdf(request: HttpRequest, offer_id: int, version: int) -> Http
 
 
 def _contract(request: HttpRequest, contract_id: int) -> Contract:
-    contract = (
-        Contract.objects.filter(company=request.company, pk=contract_id)
-        .select_related("customer", "product", "price_list", "offer_version__offer", "opportunity")
-        .first()
-    )
+    contract = contract_of_company(company=request.company, contract_id=contract_id)
     if contract is None:
         raise Http404
     return contract
@@ -308,5 +297,5 @@ def contract_signature(request: HttpRequest, contract_id: int) -> HttpResponse:
         else:
             return HttpResponse(status=400)
     except DomainError as failed:
-        _errors(request, failed)
+        messages_from(request, failed)
     return redirect("backoffice:contract", contract_id=contract.pk)

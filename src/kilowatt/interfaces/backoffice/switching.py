@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.permissions import MANAGE_CONTRACTS, WORK_SWITCHING
-from kilowatt.interfaces.backoffice.views import staff_page
+from kilowatt.interfaces.backoffice.views import messages_from, staff_page
 from kilowatt.network.models import Dso
 from kilowatt.switching.exchange import (
     ExchangeFormatError,
@@ -73,14 +73,6 @@ EXCHANGE_LABELS = {
 def fake_dso_allowed() -> bool:
     """The local fake DSO answers only in development and the demo, never in production."""
     return bool(settings.DEBUG or not getattr(settings, "PRODUCTION", False))
-
-
-def _errors(request: HttpRequest, failed: DomainError) -> None:
-    if isinstance(failed, ValidationFailed):
-        for error in failed.errors:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, failed.message)
 
 
 def _case(request: HttpRequest, case_id: int) -> SwitchCase:
@@ -175,7 +167,7 @@ def dso_send(request: HttpRequest, dso_id: int) -> HttpResponse:
         try:
             message = cases_send(company=request.company, dso=dso, cases=batch, now=system_clock.now())
         except DomainError as failed:
-            _errors(request, failed)
+            messages_from(request, failed)
         else:
             messages.success(
                 request,
@@ -200,7 +192,7 @@ def _import(request: HttpRequest, dso: Dso, file_name: str, content: bytes, exch
     except ExchangeFormatError as broken:  # kept as a refused message; nothing of it applied
         return {**shown, "errors": broken.as_rows(), "refused": True}
     except DomainError as failed:
-        _errors(request, failed)
+        messages_from(request, failed)
         return {**shown, "refused": True}
     return {
         **shown,
@@ -358,7 +350,7 @@ def case_action(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         run(case, request.POST, actor=request.user, now=system_clock.now())
     except DomainError as failed:
-        _errors(request, failed)
+        messages_from(request, failed)
     else:
         messages.success(request, str(done))
     return redirect("backoffice:switching_case", case_id=case.pk)
@@ -386,7 +378,7 @@ def case_document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
                 now=system_clock.now(),
             )
         except DomainError as failed:
-            _errors(request, failed)
+            messages_from(request, failed)
         else:
             messages.success(request, _("Document attached."))
     return redirect("backoffice:switching_case", case_id=case.pk)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from kilowatt.catalog.operations import reference_data_confirm
 from kilowatt.catalog.queries import distribution_tariffs_listed, national_rates_listed
 from kilowatt.core.clock import system_clock
-from kilowatt.core.errors import ValidationFailed
+from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.models import DictionaryEntry
 from kilowatt.core.operations import dictionary_entry_add
 from kilowatt.core.permissions import (
@@ -65,6 +65,12 @@ from kilowatt.sales.queries import contract_of_company, contracts_of_company, co
 def customer_panel_redirect(customer_id: int, panel: str) -> HttpResponse:
     """Back to a panel of the customer's 360° page after an action taken on it."""
     return redirect(reverse("backoffice:customer", args=[customer_id]) + f"#panel-{panel}")
+
+
+def messages_from(request: HttpRequest, failed: DomainError) -> None:
+    """Every message of a refusal on the next page: each field's of a ValidationFailed, else its own."""
+    for error in failed.errors if isinstance(failed, ValidationFailed) else [failed]:
+        messages.error(request, error.message)
 
 
 def staff_page(permission: str):
