@@ -315,14 +315,7 @@ def _price_side(
     side = Side(key=pricing.key, name=pricing.name)
     per_point = []
     for rates in points:
-        rating = _rate_year(
-            rates,
-            year,
-            pricing.rates_for[rates.point.tariff_group_id],
-            vat_rate=pricing.vat_rate,
-            excise_included=pricing.excise_included,
-            distribution=distribution,
-        )
+        rating = _rate_point(pricing, rates, year, distribution=distribution)
         gaps = [p for p in rating.problems if p.code == "no_rate_sales"]
         if gaps:
             first = gaps[0]
@@ -343,16 +336,20 @@ def _price_side(
     return side, per_point
 
 
+def _rate_point(pricing: _Pricing, rates: _PointRates, year: Period, *, distribution: bool) -> Rating:
+    return _rate_year(
+        rates,
+        year,
+        pricing.rates_for[rates.point.tariff_group_id],
+        vat_rate=pricing.vat_rate,
+        excise_included=pricing.excise_included,
+        distribution=distribution,
+    )
+
+
 def _distribution_known(points: list[_PointRates], pricing: _Pricing, year: Period) -> bool:
     for rates in points:
-        rating = _rate_year(
-            rates,
-            year,
-            pricing.rates_for[rates.point.tariff_group_id],
-            vat_rate=pricing.vat_rate,
-            excise_included=pricing.excise_included,
-            distribution=True,
-        )
+        rating = _rate_point(pricing, rates, year, distribution=True)
         if any(p.code != "no_rate_sales" for p in rating.problems):
             return False
     return True
