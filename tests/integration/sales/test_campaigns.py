@@ -72,6 +72,9 @@ def test_campaign_counts_leads_offers_contracts_volume_and_margin(
     page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Maj0" in page and "2.500" in page.replace(",", ".")
     assert "Wiosna" in client.get("/campaigns/").content.decode()
+    client.force_login(make_staff("billing", company, Role.BILLING))  # works no leads: no campaigns
+    assert client.get("/campaigns/").status_code == 403
+    assert client.get(f"/campaigns/{campaign.pk}/").status_code == 403
     client.force_login(make_staff("rival", other_company, Role.ADMIN))
     assert client.get(f"/campaigns/{campaign.pk}/").status_code == 404
     assert "Wiosna" not in client.get("/campaigns/").content.decode()
