@@ -51,11 +51,13 @@ INSTALLED_APPS = [
     "kilowatt.network",
     "kilowatt.catalog",
     "kilowatt.metering",
+    "kilowatt.channels",
     "kilowatt.sales",
     "kilowatt.switching",
     "kilowatt.finance",
     "kilowatt.billing",
     "kilowatt.collections",
+    "kilowatt.commissions",
     "kilowatt.interfaces",
 ]
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 
 from kilowatt.core.bulk import rows_insert, rows_insert_ids
+from kilowatt.core.models import OutboxEvent
 from kilowatt.core.money import HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import (
     Allocation,
@@ -137,6 +138,49 @@ def _settle(items: list[OpenItem], named: Mapping[int, Iterable[str]]) -> list[S
     return made
 
 
+def _invoices_paid(items: list[OpenItem], settled: list[Settlement]) -> list[tuple[OpenItem, date]]:
+    """Invoices these settlements paid off in full, with the day of the payment that finished them."""
+    last_paid_on: dict[int, date] = {}
+    for settlement in settled:
+        last_paid_on[settlement.debit_id] = max(
+            settlement.credit_posted_on, last_paid_on.get(settlement.debit_id, settlement.credit_posted_on)
+        )
+    return [
+        (item, last_paid_on[item.entry_id])
+        for item in items
+        if item.entry_id in last_paid_on and item.open == 0 and item.kind == LedgerEntryKind.INVOICE
+    ]
+
+
+def _paid_events_record(company_id: int, paid: list[tuple[OpenItem, date]], now: datetime) -> None:
+    """``finance.invoice.paid-v1`` for each invoice paid off (commissions release stages on it)."""
+    if not paid:
+        return
+    documents = dict(
+        LedgerEntry.objects.filter(pk__in=[item.entry_id for item, _ in paid]).values_list(
+            "pk", "document_id"
+        )
+    )
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                company_id=company_id,
+                name="finance.invoice.paid-v1",
+                payload={
+                    "ledger_entry_id": item.entry_id,
+                    "invoice_id": documents[item.entry_id],
+                    "customer_id": item.customer_id,
+                    "number": item.document_number,
+                    "paid_on": paid_on.isoformat(),
+                },
+                occurred_at=now,
+            )
+            for item, paid_on in paid
+        ],
+        batch_size=2000,
+    )
+
+
 def customers_lock(*, customer_ids: Sequence[int]) -> None:
     """Lock these customers' rows for the rest of the transaction, in id order (no two batches deadlock)."""
     ids = sorted(set(customer_ids))
@@ -166,8 +210,11 @@ def ledger_allocate_many(
     if policy is None or policy.allocation_order != AllocationOrder.NAMED_FIRST:
         named = {}
     made: list[Settlement] = []
+    paid: list[tuple[OpenItem, date]] = []
     for items in open_items_of(customer_ids=ids).values():
-        made.extend(_settle(items, named))
+        settled = _settle(items, named)
+        made.extend(settled)
+        paid.extend(_invoices_paid(items, settled))
     ids = rows_insert_ids(
         model=Allocation,
         fields=("company_id", "credit_id", "debit_id", "amount", "created_at"),
@@ -175,6 +222,7 @@ def ledger_allocate_many(
     )
     for settlement, pk in zip(made, ids, strict=True):
         settlement.allocation_id = pk
+    _paid_events_record(company_id, paid, now)
     if made:
         from kilowatt.finance.interest import interest_charges_record
 

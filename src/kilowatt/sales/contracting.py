@@ -96,8 +96,17 @@ def contract_from_offer(
     contract.opportunity = opportunity
     contract.offer_version = version
     contract.renewal_of = opportunity.renewal_of
+    contract.organisation = opportunity.organisation
+    contract.agent = opportunity.owner
     contract.save(
-        update_fields=["early_termination_fee_per_month", "opportunity", "offer_version", "renewal_of"]
+        update_fields=[
+            "early_termination_fee_per_month",
+            "opportunity",
+            "offer_version",
+            "renewal_of",
+            "organisation",
+            "agent",
+        ]
     )
     for signer in signers:
         signer.contract = contract

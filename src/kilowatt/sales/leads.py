@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from kilowatt.channels.models import Agent
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.identifiers import nip_validate, pesel_validate, ppe_pl_validate, ppg_pl_validate
 from kilowatt.core.models import Company, ImportBatch
@@ -161,10 +162,25 @@ def _duplicate_error(duplicates: list[Duplicate]) -> ValidationFailed:
 
 
 @transaction.atomic
-def lead_create(*, company: Company, data: LeadData, now: datetime, keep_duplicate: bool = False) -> Lead:
+def lead_create(
+    *,
+    company: Company,
+    data: LeadData,
+    now: datetime,
+    keep_duplicate: bool = False,
+    agent: Agent | None = None,
+) -> Lead:
     """Store a lead. A lead already received from the same source with the same id is returned as it was;
-    a duplicate is refused (ValidationFailed, code ``duplicate``) unless ``keep_duplicate``."""
+    a duplicate is refused (ValidationFailed, code ``duplicate``) unless ``keep_duplicate``.
+
+    A lead typed in by a partner ``agent`` belongs to the agent's organisation; a duplicate is refused
+    without naming the lead or customer it matches, which may belong to someone else's channel."""
+    if agent is not None and agent.organisation.company_id != company.pk:
+        raise ValidationFailed.single("agent", _("The agent does not sell for this company."))
     values, campaign = lead_clean(company=company, data=data)
+    if agent is not None:
+        values["organisation_id"] = agent.organisation_id
+        values["agent_id"] = agent.user_id
     if values["external_id"]:
         known = Lead.objects.filter(
             company=company, source=values["source"], external_id=values["external_id"]
@@ -172,6 +188,12 @@ def lead_create(*, company: Company, data: LeadData, now: datetime, keep_duplica
         if known is not None:
             return known
     duplicates = lead_duplicates(company=company, values=values)
+    if duplicates and agent is not None:
+        raise ValidationFailed.single(
+            duplicates[0].field,
+            _("This customer is already known to us; ask the back office before going on."),
+            code="duplicate",
+        )
     if duplicates and not keep_duplicate:
         raise _duplicate_error(duplicates)
     duplicate_of = next((d.lead_id for d in duplicates if d.lead_id), None)

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kilowatt.channels.models import Agent
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import Company, Membership
 from kilowatt.network.models import SupplyPoint
@@ -34,9 +35,12 @@ HUNDRED = Decimal("100")
 
 
 def _staff_of(company: Company, user_ids: set[int]) -> set[int]:
-    return set(
-        Membership.objects.filter(company=company, user_id__in=user_ids).values_list("user_id", flat=True)
-    )
+    """Those of these users who sell for the company: its staff and the active agents of its channels."""
+    staff = Membership.objects.filter(company=company, user_id__in=user_ids).values_list("user_id", flat=True)
+    agents = Agent.objects.filter(
+        organisation__company=company, user_id__in=user_ids, is_active=True
+    ).values_list("user_id", flat=True)
+    return set(staff) | set(agents)
 
 
 @transaction.atomic
@@ -92,6 +96,7 @@ def lead_convert(
         name=_("%(customer)s — %(commodity)s")
         % {"customer": customer.display_name, "commodity": lead.commodity or _("energy")},
         owner=owner,
+        organisation=lead.organisation,
         commodity=lead.commodity or "electricity",
         expected_volume_mwh=(lead.annual_consumption_kwh / 1000) if lead.annual_consumption_kwh else None,
         new_supply_point_codes="" if points else lead.supply_point_code,

@@ -5,80 +5,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('core', '0001_initial'),
-        ('network', '0001_initial'),
-        ('parties', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("core", "0001_initial"),
+        ("network", "0001_initial"),
+        ("parties", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, verbose_name='contract number')),
-                ('kind', models.CharField(choices=[('sales', 'Sales only'), ('comprehensive', 'Comprehensive (sales and distribution)'), ('distribution', 'Distribution')], max_length=16, verbose_name='kind')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed'), ('active', 'In force'), ('terminated', 'Terminated'), ('ended', 'Ended')], default='draft', max_length=16, verbose_name='status')),
-                ('signed_on', models.DateField(blank=True, null=True, verbose_name='signed on')),
-                ('start_date', models.DateField(verbose_name='supply from')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='supply until (excluded)')),
-                ('billing_cycle_months', models.PositiveSmallIntegerField(choices=[(1, 'monthly'), (2, 'every 2 months'), (6, 'every 6 months'), (12, 'yearly')], default=2, verbose_name='billing cycle')),
-                ('payment_term_days', models.PositiveSmallIntegerField(default=14, verbose_name='payment term (days)')),
-                ('notice_period_days', models.PositiveSmallIntegerField(default=30, verbose_name='notice period (days)')),
-                ('early_termination_fee', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee (PLN)')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='core.company')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='parties.customer', verbose_name='customer')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='catalog.pricelist', verbose_name='price list')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='catalog.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, verbose_name="contract number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sales", "Sales only"),
+                            ("comprehensive", "Comprehensive (sales and distribution)"),
+                            ("distribution", "Distribution"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("signed", "Signed"),
+                            ("active", "In force"),
+                            ("terminated", "Terminated"),
+                            ("ended", "Ended"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("signed_on", models.DateField(blank=True, null=True, verbose_name="signed on")),
+                ("start_date", models.DateField(verbose_name="supply from")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="supply until (excluded)")),
+                (
+                    "billing_cycle_months",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "monthly"),
+                            (2, "every 2 months"),
+                            (6, "every 6 months"),
+                            (12, "yearly"),
+                        ],
+                        default=2,
+                        verbose_name="billing cycle",
+                    ),
+                ),
+                (
+                    "payment_term_days",
+                    models.PositiveSmallIntegerField(default=14, verbose_name="payment term (days)"),
+                ),
+                (
+                    "notice_period_days",
+                    models.PositiveSmallIntegerField(default=30, verbose_name="notice period (days)"),
+                ),
+                (
+                    "early_termination_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="early termination fee (PLN)"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="parties.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="catalog.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract',
-                'verbose_name_plural': 'contracts',
-                'ordering': ['-id'],
+                "verbose_name": "contract",
+                "verbose_name_plural": "contracts",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractSupplyPoint',
+            name="ContractSupplyPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='until (excluded)')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supply_point_links', to='sales.contract')),
-                ('supply_point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contract_links', to='network.supplypoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="until (excluded)")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supply_point_links",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "supply_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contract_links",
+                        to="network.supplypoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract supply point',
-                'verbose_name_plural': 'contract supply points',
+                "verbose_name": "contract supply point",
+                "verbose_name_plural": "contract supply points",
             },
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(fields=('company', 'number'), name='contract_unique_number'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(fields=("company", "number"), name="contract_unique_number"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gt', models.F('start_date')), _connector='OR'), name='contract_end_after_start'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gt", models.F("start_date")), _connector="OR"
+                ),
+                name="contract_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('billing_cycle_months__in', [1, 2, 6, 12])), name='contract_billing_cycle'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("billing_cycle_months__in", [1, 2, 6, 12])), name="contract_billing_cycle"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('early_termination_fee__gte', 0)), name='contract_fee_nonneg'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("early_termination_fee__gte", 0)), name="contract_fee_nonneg"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contractsupplypoint',
-            constraint=models.UniqueConstraint(fields=('contract', 'supply_point'), name='contract_supply_point_unique'),
+            model_name="contractsupplypoint",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "supply_point"), name="contract_supply_point_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contractsupplypoint',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='contract_sp_period'),
+            model_name="contractsupplypoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gt", models.F("valid_from")), _connector="OR"
+                ),
+                name="contract_sp_period",
+            ),
         ),
     ]

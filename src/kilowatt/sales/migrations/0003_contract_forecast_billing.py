@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0002_number_prefix_index'),
+        ("sales", "0002_number_prefix_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contract',
-            name='forecast_billing',
-            field=models.BooleanField(default=False, help_text='Monthly forecast invoices within a billing cycle longer than a month, then a settlement.', verbose_name='forecast invoices between settlements'),
+            model_name="contract",
+            name="forecast_billing",
+            field=models.BooleanField(
+                default=False,
+                help_text="Monthly forecast invoices within a billing cycle longer than a month, then a settlement.",
+                verbose_name="forecast invoices between settlements",
+            ),
         ),
     ]

@@ -5,88 +5,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_company_address'),
-        ('sales', '0003_contract_forecast_billing'),
+        ("core", "0003_company_address"),
+        ("sales", "0003_contract_forecast_billing"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('channel', models.CharField(blank=True, max_length=40, verbose_name='channel')),
-                ('cost', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='cost (PLN)')),
-                ('starts_on', models.DateField(blank=True, null=True, verbose_name='starts on')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='ends on')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("channel", models.CharField(blank=True, max_length=40, verbose_name="channel")),
+                (
+                    "cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="cost (PLN)"
+                    ),
+                ),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="starts on")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="ends on")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaigns",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign',
-                'verbose_name_plural': 'campaigns',
-                'ordering': ['-starts_on', 'name'],
+                "verbose_name": "campaign",
+                "verbose_name_plural": "campaigns",
+                "ordering": ["-starts_on", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('person', 'Person'), ('business', 'Business')], max_length=16, verbose_name='kind')),
-                ('first_name', models.CharField(blank=True, max_length=80, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=120, verbose_name='last name')),
-                ('business_name', models.CharField(blank=True, max_length=250, verbose_name='business name')),
-                ('nip', models.CharField(blank=True, max_length=10, verbose_name='NIP')),
-                ('pesel', models.CharField(blank=True, max_length=11, verbose_name='PESEL')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('supply_point_code', models.CharField(blank=True, max_length=32, verbose_name='supply point code')),
-                ('city', models.CharField(blank=True, max_length=80, verbose_name='city')),
-                ('commodity', models.CharField(blank=True, max_length=16, verbose_name='commodity')),
-                ('annual_consumption_kwh', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='annual consumption (kWh)')),
-                ('source', models.CharField(blank=True, max_length=64, verbose_name='source')),
-                ('external_id', models.CharField(blank=True, max_length=64, verbose_name='id at the source')),
-                ('status', models.CharField(choices=[('new', 'New'), ('contacted', 'Contacted'), ('qualified', 'Qualified'), ('converted', 'Converted'), ('rejected', 'Rejected')], default='new', max_length=16, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='sales.campaign', verbose_name='campaign')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='core.company')),
-                ('duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.lead', verbose_name='duplicate of')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Person"), ("business", "Business")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=80, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=120, verbose_name="last name")),
+                ("business_name", models.CharField(blank=True, max_length=250, verbose_name="business name")),
+                ("nip", models.CharField(blank=True, max_length=10, verbose_name="NIP")),
+                ("pesel", models.CharField(blank=True, max_length=11, verbose_name="PESEL")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                (
+                    "supply_point_code",
+                    models.CharField(blank=True, max_length=32, verbose_name="supply point code"),
+                ),
+                ("city", models.CharField(blank=True, max_length=80, verbose_name="city")),
+                ("commodity", models.CharField(blank=True, max_length=16, verbose_name="commodity")),
+                (
+                    "annual_consumption_kwh",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="annual consumption (kWh)",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=64, verbose_name="source")),
+                ("external_id", models.CharField(blank=True, max_length=64, verbose_name="id at the source")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("contacted", "Contacted"),
+                            ("qualified", "Qualified"),
+                            ("converted", "Converted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="new",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="leads",
+                        to="sales.campaign",
+                        verbose_name="campaign",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="leads", to="core.company"
+                    ),
+                ),
+                (
+                    "duplicate_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.lead",
+                        verbose_name="duplicate of",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead',
-                'verbose_name_plural': 'leads',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "lead",
+                "verbose_name_plural": "leads",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.UniqueConstraint(fields=('company', 'code'), name='campaign_code_once'),
+            model_name="campaign",
+            constraint=models.UniqueConstraint(fields=("company", "code"), name="campaign_code_once"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'nip'], name='lead_nip'),
+            model_name="lead",
+            index=models.Index(fields=["company", "nip"], name="lead_nip"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'pesel'], name='lead_pesel'),
+            model_name="lead",
+            index=models.Index(fields=["company", "pesel"], name="lead_pesel"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'email'], name='lead_email'),
+            model_name="lead",
+            index=models.Index(fields=["company", "email"], name="lead_email"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'phone'], name='lead_phone'),
+            model_name="lead",
+            index=models.Index(fields=["company", "phone"], name="lead_phone"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'supply_point_code'], name='lead_supply_point'),
+            model_name="lead",
+            index=models.Index(fields=["company", "supply_point_code"], name="lead_supply_point"),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('company', 'source', 'external_id'), name='lead_external_id_once'),
+            model_name="lead",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("company", "source", "external_id"),
+                name="lead_external_id_once",
+            ),
         ),
     ]

@@ -6,71 +6,207 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_company_address'),
-        ('network', '0003_reference_data_pl'),
-        ('parties', '0003_customer_vulnerable'),
-        ('sales', '0004_leads_campaigns'),
+        ("core", "0003_company_address"),
+        ("network", "0003_reference_data_pl"),
+        ("parties", "0003_customer_vulnerable"),
+        ("sales", "0004_leads_campaigns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('commodity', models.CharField(max_length=16, verbose_name='commodity')),
-                ('stage', models.CharField(choices=[('qualification', 'Qualification'), ('offer', 'Offer'), ('negotiation', 'Negotiation'), ('won', 'Won'), ('lost', 'Lost')], default='qualification', max_length=16, verbose_name='stage')),
-                ('expected_volume_mwh', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True, verbose_name='expected volume (MWh a year)')),
-                ('new_supply_point_codes', models.CharField(blank=True, max_length=500, verbose_name='supply points not yet known to us')),
-                ('lost_reason', models.CharField(blank=True, max_length=200, verbose_name='why lost')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.campaign', verbose_name='campaign')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='core.company')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='parties.customer', verbose_name='customer')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='sales.lead', verbose_name='lead')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('supply_points', models.ManyToManyField(blank=True, related_name='opportunities', to='network.supplypoint', verbose_name='supply points')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("commodity", models.CharField(max_length=16, verbose_name="commodity")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("qualification", "Qualification"),
+                            ("offer", "Offer"),
+                            ("negotiation", "Negotiation"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                        ],
+                        default="qualification",
+                        max_length=16,
+                        verbose_name="stage",
+                    ),
+                ),
+                (
+                    "expected_volume_mwh",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="expected volume (MWh a year)",
+                    ),
+                ),
+                (
+                    "new_supply_point_codes",
+                    models.CharField(
+                        blank=True, max_length=500, verbose_name="supply points not yet known to us"
+                    ),
+                ),
+                ("lost_reason", models.CharField(blank=True, max_length=200, verbose_name="why lost")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.campaign",
+                        verbose_name="campaign",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="parties.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="sales.lead",
+                        verbose_name="lead",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "supply_points",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="opportunities",
+                        to="network.supplypoint",
+                        verbose_name="supply points",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opportunity',
-                'verbose_name_plural': 'opportunities',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "opportunity",
+                "verbose_name_plural": "opportunities",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('meeting', 'Meeting'), ('task', 'Task')], max_length=16, verbose_name='kind')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('outcome', models.CharField(blank=True, max_length=500, verbose_name='outcome')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('assignee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='sales.opportunity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("call", "Call"), ("meeting", "Meeting"), ("task", "Task")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                ("outcome", models.CharField(blank=True, max_length=500, verbose_name="outcome")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="sales.opportunity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'ordering': ['done_at', 'due_at', 'id'],
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "ordering": ["done_at", "due_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OpportunityParticipant',
+            name="OpportunityParticipant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('share', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='share (%)')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='sales.opportunity')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("share", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="share (%)")),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="sales.opportunity",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participant',
-                'verbose_name_plural': 'participants',
-                'constraints': [models.UniqueConstraint(fields=('opportunity', 'user'), name='participant_once'), models.CheckConstraint(condition=models.Q(('share__gt', 0), ('share__lte', 100)), name='participant_share_range')],
+                "verbose_name": "participant",
+                "verbose_name_plural": "participants",
+                "constraints": [
+                    models.UniqueConstraint(fields=("opportunity", "user"), name="participant_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("share__gt", 0), ("share__lte", 100)),
+                        name="participant_share_range",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,502 +6,1275 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0005_competitor_prices'),
-        ('core', '0003_company_address'),
-        ('network', '0003_reference_data_pl'),
-        ('parties', '0003_customer_vulnerable'),
-        ('sales', '0005_opportunities'),
+        ("catalog", "0005_competitor_prices"),
+        ("core", "0003_company_address"),
+        ("network", "0003_reference_data_pl"),
+        ("parties", "0003_customer_vulnerable"),
+        ("sales", "0005_opportunities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RequestComment',
+            name="RequestComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='comment')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="comment")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'comment',
-                'verbose_name_plural': 'comments',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "comment",
+                "verbose_name_plural": "comments",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RequestNotification',
+            name="RequestNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300, verbose_name='text')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=300, verbose_name="text")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RequiredField',
+            name="RequiredField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', 'New contract'), ('annex', 'Annex'), ('cession', 'Cession'), ('renewal', 'Renewal'), ('termination', 'Termination')], max_length=16, verbose_name='request kind')),
-                ('field', models.CharField(max_length=64, verbose_name='field')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New contract"),
+                            ("annex", "Annex"),
+                            ("cession", "Cession"),
+                            ("renewal", "Renewal"),
+                            ("termination", "Termination"),
+                        ],
+                        max_length=16,
+                        verbose_name="request kind",
+                    ),
+                ),
+                ("field", models.CharField(max_length=64, verbose_name="field")),
             ],
             options={
-                'verbose_name': 'required field',
-                'verbose_name_plural': 'required fields',
+                "verbose_name": "required field",
+                "verbose_name_plural": "required fields",
             },
         ),
         migrations.CreateModel(
-            name='SignatureEvent',
+            name="SignatureEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=200, verbose_name='event id')),
-                ('kind', models.CharField(max_length=64, verbose_name='event')),
-                ('payload', models.JSONField(default=dict, verbose_name='payload')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=200, verbose_name="event id")),
+                ("kind", models.CharField(max_length=64, verbose_name="event")),
+                ("payload", models.JSONField(default=dict, verbose_name="payload")),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
             ],
             options={
-                'verbose_name': 'signature event',
-                'verbose_name_plural': 'signature events',
-                'ordering': ['received_at', 'id'],
+                "verbose_name": "signature event",
+                "verbose_name_plural": "signature events",
+                "ordering": ["received_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SignatureParty',
+            name="SignatureParty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('sms', 'SMS'), ('email', 'e-mail')], max_length=8, verbose_name='channel')),
-                ('destination', models.CharField(max_length=254, verbose_name='sent to')),
-                ('code_hash', models.CharField(blank=True, max_length=128)),
-                ('code_sent_at', models.DateTimeField(blank=True, null=True, verbose_name='code sent at')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='wrong attempts')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='browser')),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='id at the provider')),
-                ('signing_url', models.URLField(blank=True, max_length=500, verbose_name='signing link')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("sms", "SMS"), ("email", "e-mail")], max_length=8, verbose_name="channel"
+                    ),
+                ),
+                ("destination", models.CharField(max_length=254, verbose_name="sent to")),
+                ("code_hash", models.CharField(blank=True, max_length=128)),
+                ("code_sent_at", models.DateTimeField(blank=True, null=True, verbose_name="code sent at")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="wrong attempts")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="signed at")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=300, verbose_name="browser")),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="id at the provider"),
+                ),
+                ("signing_url", models.URLField(blank=True, max_length=500, verbose_name="signing link")),
             ],
             options={
-                'verbose_name': 'signer',
-                'verbose_name_plural': 'signers',
-                'ordering': ['id'],
+                "verbose_name": "signer",
+                "verbose_name_plural": "signers",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='SignatureRequest',
+            name="SignatureRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('builtin', 'Built-in signature (one-time code)'), ('docuseal', 'DocuSeal')], max_length=16, verbose_name='provider')),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='id at the provider')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for signatures'), ('signed', 'Signed'), ('declined', 'Declined'), ('expired', 'Expired'), ('cancelled', 'Cancelled')], default='pending', max_length=16, verbose_name='status')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("builtin", "Built-in signature (one-time code)"), ("docuseal", "DocuSeal")],
+                        max_length=16,
+                        verbose_name="provider",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="id at the provider"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for signatures"),
+                            ("signed", "Signed"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="completed at")),
             ],
             options={
-                'verbose_name': 'signature request',
-                'verbose_name_plural': 'signature requests',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "signature request",
+                "verbose_name_plural": "signature requests",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='contract',
-            name='early_termination_fee_per_month',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee per month left (PLN)'),
+            model_name="contract",
+            name="early_termination_fee_per_month",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=0,
+                max_digits=12,
+                verbose_name="early termination fee per month left (PLN)",
+            ),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='sales.opportunity', verbose_name='opportunity'),
+            model_name="contract",
+            name="opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contracts",
+                to="sales.opportunity",
+                verbose_name="opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='renewal_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewals', to='sales.contract', verbose_name='renews contract'),
+            model_name="contract",
+            name="renewal_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="renewals",
+                to="sales.contract",
+                verbose_name="renews contract",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='renewal_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewal_opportunities', to='sales.contract', verbose_name='renewal of contract'),
+            model_name="opportunity",
+            name="renewal_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="renewal_opportunities",
+                to="sales.contract",
+                verbose_name="renewal of contract",
+            ),
         ),
         migrations.CreateModel(
-            name='ContractAnnex',
+            name="ContractAnnex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=60, verbose_name='annex number')),
-                ('kind', models.CharField(choices=[('price', 'Price or product change'), ('supply_point', 'New supply point'), ('billing', 'Billing parameters')], max_length=16, verbose_name='kind')),
-                ('effective_from', models.DateField(verbose_name='in force from')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed'), ('cancelled', 'Cancelled')], default='draft', max_length=16, verbose_name='status')),
-                ('changes', models.JSONField(default=dict, verbose_name='changes')),
-                ('signed_on', models.DateField(blank=True, null=True, verbose_name='signed on')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annexes', to='sales.contract')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=60, verbose_name="annex number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("price", "Price or product change"),
+                            ("supply_point", "New supply point"),
+                            ("billing", "Billing parameters"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="in force from")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("signed", "Signed"), ("cancelled", "Cancelled")],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("changes", models.JSONField(default=dict, verbose_name="changes")),
+                ("signed_on", models.DateField(blank=True, null=True, verbose_name="signed on")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annexes",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'annex',
-                'verbose_name_plural': 'annexes',
-                'ordering': ['contract', 'effective_from', 'id'],
+                "verbose_name": "annex",
+                "verbose_name_plural": "annexes",
+                "ordering": ["contract", "effective_from", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractCession',
+            name="ContractCession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='from')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('contract', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='cession', to='sales.contract')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('new_contract', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='ceded_from', to='sales.contract', verbose_name='new contract')),
-                ('new_customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.customer', verbose_name='new customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="from")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "contract",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cession",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "new_contract",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ceded_from",
+                        to="sales.contract",
+                        verbose_name="new contract",
+                    ),
+                ),
+                (
+                    "new_customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.customer",
+                        verbose_name="new customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cession',
-                'verbose_name_plural': 'cessions',
+                "verbose_name": "cession",
+                "verbose_name_plural": "cessions",
             },
         ),
         migrations.CreateModel(
-            name='ContractDocument',
+            name="ContractDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contract', 'Contract'), ('signed_contract', 'Signed contract'), ('annex', 'Annex'), ('signed_annex', 'Signed annex'), ('termination', 'Termination'), ('attachment', 'Attachment')], max_length=24, verbose_name='kind')),
-                ('file_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('content_type', models.CharField(default='application/pdf', max_length=100, verbose_name='content type')),
-                ('content', models.BinaryField(verbose_name='content')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('annex', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='sales.contractannex')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='sales.contract')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contract", "Contract"),
+                            ("signed_contract", "Signed contract"),
+                            ("annex", "Annex"),
+                            ("signed_annex", "Signed annex"),
+                            ("termination", "Termination"),
+                            ("attachment", "Attachment"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=200, verbose_name="file name")),
+                (
+                    "content_type",
+                    models.CharField(default="application/pdf", max_length=100, verbose_name="content type"),
+                ),
+                ("content", models.BinaryField(verbose_name="content")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "annex",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="sales.contractannex",
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract document',
-                'verbose_name_plural': 'contract documents',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "contract document",
+                "verbose_name_plural": "contract documents",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractPriceTerm',
+            name="ContractPriceTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='until (excluded)')),
-                ('annex', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.contractannex', verbose_name='annex')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_terms', to='sales.contract')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.pricelist', verbose_name='price list')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="until (excluded)")),
+                (
+                    "annex",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.contractannex",
+                        verbose_name="annex",
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_terms",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price term',
-                'verbose_name_plural': 'price terms',
-                'ordering': ['contract', 'valid_from'],
+                "verbose_name": "price term",
+                "verbose_name_plural": "price terms",
+                "ordering": ["contract", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='ContractRequest',
+            name="ContractRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', 'New contract'), ('annex', 'Annex'), ('cession', 'Cession'), ('renewal', 'Renewal'), ('termination', 'Termination')], max_length=16, verbose_name='kind')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('returned', 'Returned for completion'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='draft', max_length=16, verbose_name='status')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contract_requests', to='core.company')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='sales.contract', verbose_name='contract')),
-                ('responsible', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='responsible')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='salesperson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New contract"),
+                            ("annex", "Annex"),
+                            ("cession", "Cession"),
+                            ("renewal", "Renewal"),
+                            ("termination", "Termination"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("in_review", "In review"),
+                            ("returned", "Returned for completion"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="submitted at")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contract_requests",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="sales.contract",
+                        verbose_name="contract",
+                    ),
+                ),
+                (
+                    "responsible",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="salesperson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract request',
-                'verbose_name_plural': 'contract requests',
-                'ordering': ['-updated_at', '-id'],
+                "verbose_name": "contract request",
+                "verbose_name_plural": "contract requests",
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractSigner',
+            name="ContractSigner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=80, verbose_name='first name')),
-                ('last_name', models.CharField(max_length=120, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('role', models.CharField(blank=True, max_length=64, verbose_name='role')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='parties.contactperson', verbose_name='contact')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signers', to='sales.contract')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=80, verbose_name="first name")),
+                ("last_name", models.CharField(max_length=120, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                ("role", models.CharField(blank=True, max_length=64, verbose_name="role")),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="parties.contactperson",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signers",
+                        to="sales.contract",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signing person',
-                'verbose_name_plural': 'signing persons',
-                'ordering': ['id'],
+                "verbose_name": "signing person",
+                "verbose_name_plural": "signing persons",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ContractTemplate',
+            name="ContractTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contract', 'Contract'), ('annex', 'Annex'), ('termination', 'Termination')], max_length=16, verbose_name='kind')),
-                ('language', models.CharField(choices=[('pl', 'Polish'), ('en', 'English')], max_length=8, verbose_name='language')),
-                ('body', models.TextField(verbose_name='body (HTML with placeholders)')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contract_templates', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contract", "Contract"),
+                            ("annex", "Annex"),
+                            ("termination", "Termination"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("pl", "Polish"), ("en", "English")], max_length=8, verbose_name="language"
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="body (HTML with placeholders)")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contract_templates",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document template',
-                'verbose_name_plural': 'document templates',
+                "verbose_name": "document template",
+                "verbose_name_plural": "document templates",
             },
         ),
         migrations.CreateModel(
-            name='ContractTermination',
+            name="ContractTermination",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('initiated_by', models.CharField(choices=[('customer', 'The customer'), ('company', 'The company'), ('agreement', 'By agreement')], max_length=16, verbose_name='given by')),
-                ('received_on', models.DateField(verbose_name='notice received on')),
-                ('effective_on', models.DateField(verbose_name='supply ends on (excluded)')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('months_left', models.PositiveSmallIntegerField(default=0, verbose_name='months of the term left')),
-                ('penalty', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='penalty (PLN)')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('contract', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='termination', to='sales.contract')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "initiated_by",
+                    models.CharField(
+                        choices=[
+                            ("customer", "The customer"),
+                            ("company", "The company"),
+                            ("agreement", "By agreement"),
+                        ],
+                        max_length=16,
+                        verbose_name="given by",
+                    ),
+                ),
+                ("received_on", models.DateField(verbose_name="notice received on")),
+                ("effective_on", models.DateField(verbose_name="supply ends on (excluded)")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                (
+                    "months_left",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="months of the term left"),
+                ),
+                (
+                    "penalty",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="penalty (PLN)"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "contract",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="termination",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'termination',
-                'verbose_name_plural': 'terminations',
+                "verbose_name": "termination",
+                "verbose_name_plural": "terminations",
             },
         ),
         migrations.CreateModel(
-            name='DsoExportLayout',
+            name="DsoExportLayout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_format', models.CharField(choices=[('xlsx', 'XLSX'), ('csv', 'CSV')], default='xlsx', max_length=8, verbose_name='file format')),
-                ('columns', models.JSONField(default=list, help_text='[{"header": "PPE", "field": "supply_point.code"}]', verbose_name='columns')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dso_export_layouts', to='core.company')),
-                ('dso', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.dso', verbose_name='DSO')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[("xlsx", "XLSX"), ("csv", "CSV")],
+                        default="xlsx",
+                        max_length=8,
+                        verbose_name="file format",
+                    ),
+                ),
+                (
+                    "columns",
+                    models.JSONField(
+                        default=list,
+                        help_text='[{"header": "PPE", "field": "supply_point.code"}]',
+                        verbose_name="columns",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dso_export_layouts",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "dso",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.dso",
+                        verbose_name="DSO",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'DSO export layout',
-                'verbose_name_plural': 'DSO export layouts',
+                "verbose_name": "DSO export layout",
+                "verbose_name_plural": "DSO export layouts",
             },
         ),
         migrations.CreateModel(
-            name='OfferTemplate',
+            name="OfferTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('term_months', models.PositiveSmallIntegerField(blank=True, help_text='Empty: an indefinite contract.', null=True, verbose_name='contract term (months)')),
-                ('validity_days', models.PositiveSmallIntegerField(default=14, verbose_name='offer valid for (days)')),
-                ('payment_term_days', models.PositiveSmallIntegerField(default=14, verbose_name='payment term (days)')),
-                ('billing_cycle_months', models.PositiveSmallIntegerField(choices=[(1, 'monthly'), (2, 'every 2 months'), (6, 'every 6 months'), (12, 'yearly')], default=2, verbose_name='billing cycle')),
-                ('notice_period_days', models.PositiveSmallIntegerField(default=30, verbose_name='notice period (days)')),
-                ('early_termination_fee', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee (PLN)')),
-                ('early_termination_fee_per_month', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee per month left (PLN)')),
-                ('intro_pl', models.TextField(blank=True, verbose_name='introduction (Polish)')),
-                ('intro_en', models.TextField(blank=True, verbose_name='introduction (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offer_templates', to='core.company')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "term_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Empty: an indefinite contract.",
+                        null=True,
+                        verbose_name="contract term (months)",
+                    ),
+                ),
+                (
+                    "validity_days",
+                    models.PositiveSmallIntegerField(default=14, verbose_name="offer valid for (days)"),
+                ),
+                (
+                    "payment_term_days",
+                    models.PositiveSmallIntegerField(default=14, verbose_name="payment term (days)"),
+                ),
+                (
+                    "billing_cycle_months",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "monthly"),
+                            (2, "every 2 months"),
+                            (6, "every 6 months"),
+                            (12, "yearly"),
+                        ],
+                        default=2,
+                        verbose_name="billing cycle",
+                    ),
+                ),
+                (
+                    "notice_period_days",
+                    models.PositiveSmallIntegerField(default=30, verbose_name="notice period (days)"),
+                ),
+                (
+                    "early_termination_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="early termination fee (PLN)"
+                    ),
+                ),
+                (
+                    "early_termination_fee_per_month",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=12,
+                        verbose_name="early termination fee per month left (PLN)",
+                    ),
+                ),
+                ("intro_pl", models.TextField(blank=True, verbose_name="introduction (Polish)")),
+                ("intro_en", models.TextField(blank=True, verbose_name="introduction (English)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offer_templates",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer template',
-                'verbose_name_plural': 'offer templates',
-                'ordering': ['name'],
+                "verbose_name": "offer template",
+                "verbose_name_plural": "offer templates",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, verbose_name='offer number')),
-                ('language', models.CharField(choices=[('pl', 'Polish'), ('en', 'English')], default='pl', max_length=8, verbose_name='language')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent to the customer'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], default='draft', max_length=16, verbose_name='status')),
-                ('latest_version', models.PositiveIntegerField(default=0, verbose_name='latest version')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('reject_reason', models.CharField(blank=True, max_length=300, verbose_name='reason of rejection')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='core.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='sales.opportunity', verbose_name='opportunity')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='sales.offertemplate', verbose_name='offer template')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, verbose_name="offer number")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("pl", "Polish"), ("en", "English")],
+                        default="pl",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sent", "Sent to the customer"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("latest_version", models.PositiveIntegerField(default=0, verbose_name="latest version")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "reject_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="reason of rejection"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="offers", to="core.company"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offers",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offers",
+                        to="sales.offertemplate",
+                        verbose_name="offer template",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer',
-                'verbose_name_plural': 'offers',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "offer",
+                "verbose_name_plural": "offers",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OfferVersion',
+            name="OfferVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('start_date', models.DateField(verbose_name='supply from')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='supply until (excluded)')),
-                ('valid_until', models.DateField(verbose_name='offer valid until (included)')),
-                ('payment_term_days', models.PositiveSmallIntegerField(verbose_name='payment term (days)')),
-                ('billing_cycle_months', models.PositiveSmallIntegerField(choices=[(1, 'monthly'), (2, 'every 2 months'), (6, 'every 6 months'), (12, 'yearly')], verbose_name='billing cycle')),
-                ('notice_period_days', models.PositiveSmallIntegerField(verbose_name='notice period (days)')),
-                ('early_termination_fee', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee (PLN)')),
-                ('early_termination_fee_per_month', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='early termination fee per month left (PLN)')),
-                ('comparison', models.JSONField(default=dict, verbose_name='comparison')),
-                ('offer_gross', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='yearly cost under the offer (gross)')),
-                ('current_gross', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='yearly cost now (gross)')),
-                ('saving', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='saving a year (gross)')),
-                ('saving_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='saving (%)')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='what changed')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('current_competitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.competitorpricelist', verbose_name="current supplier's prices")),
-                ('current_contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.contract', verbose_name='current contract with us')),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='sales.offer')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.pricelist', verbose_name='price list')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                ("start_date", models.DateField(verbose_name="supply from")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="supply until (excluded)")),
+                ("valid_until", models.DateField(verbose_name="offer valid until (included)")),
+                ("payment_term_days", models.PositiveSmallIntegerField(verbose_name="payment term (days)")),
+                (
+                    "billing_cycle_months",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "monthly"),
+                            (2, "every 2 months"),
+                            (6, "every 6 months"),
+                            (12, "yearly"),
+                        ],
+                        verbose_name="billing cycle",
+                    ),
+                ),
+                ("notice_period_days", models.PositiveSmallIntegerField(verbose_name="notice period (days)")),
+                (
+                    "early_termination_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="early termination fee (PLN)"
+                    ),
+                ),
+                (
+                    "early_termination_fee_per_month",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=12,
+                        verbose_name="early termination fee per month left (PLN)",
+                    ),
+                ),
+                ("comparison", models.JSONField(default=dict, verbose_name="comparison")),
+                (
+                    "offer_gross",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=14, verbose_name="yearly cost under the offer (gross)"
+                    ),
+                ),
+                (
+                    "current_gross",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="yearly cost now (gross)",
+                    ),
+                ),
+                (
+                    "saving",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="saving a year (gross)",
+                    ),
+                ),
+                (
+                    "saving_percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=7, null=True, verbose_name="saving (%)"
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="what changed")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "current_competitor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.competitorpricelist",
+                        verbose_name="current supplier's prices",
+                    ),
+                ),
+                (
+                    "current_contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.contract",
+                        verbose_name="current contract with us",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="sales.offer"
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer version',
-                'verbose_name_plural': 'offer versions',
-                'ordering': ['offer', '-version'],
+                "verbose_name": "offer version",
+                "verbose_name_plural": "offer versions",
+                "ordering": ["offer", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='offer',
-            name='accepted_version',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.offerversion', verbose_name='accepted version'),
+            model_name="offer",
+            name="accepted_version",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sales.offerversion",
+                verbose_name="accepted version",
+            ),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='offer_version',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contract', to='sales.offerversion', verbose_name='accepted offer'),
+            model_name="contract",
+            name="offer_version",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contract",
+                to="sales.offerversion",
+                verbose_name="accepted offer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('early_termination_fee_per_month__gte', 0)), name='contract_monthly_fee_nonneg'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("early_termination_fee_per_month__gte", 0)),
+                name="contract_monthly_fee_nonneg",
+            ),
         ),
         migrations.AddField(
-            model_name='requestcomment',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="requestcomment",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='requestcomment',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='sales.contractrequest'),
+            model_name="requestcomment",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="comments",
+                to="sales.contractrequest",
+            ),
         ),
         migrations.AddField(
-            model_name='requestnotification',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='sales.contractrequest'),
+            model_name="requestnotification",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="sales.contractrequest",
+            ),
         ),
         migrations.AddField(
-            model_name='requestnotification',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="requestnotification",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='requiredfield',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='required_request_fields', to='core.company'),
+            model_name="requiredfield",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="required_request_fields",
+                to="core.company",
+            ),
         ),
         migrations.AddField(
-            model_name='signatureparty',
-            name='signer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.contractsigner'),
+            model_name="signatureparty",
+            name="signer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="sales.contractsigner"
+            ),
         ),
         migrations.AddField(
-            model_name='signaturerequest',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signature_requests', to='core.company'),
+            model_name="signaturerequest",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="signature_requests",
+                to="core.company",
+            ),
         ),
         migrations.AddField(
-            model_name='signaturerequest',
-            name='contract',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signature_requests', to='sales.contract'),
+            model_name="signaturerequest",
+            name="contract",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="signature_requests",
+                to="sales.contract",
+            ),
         ),
         migrations.AddField(
-            model_name='signaturerequest',
-            name='document',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.contractdocument', verbose_name='document'),
+            model_name="signaturerequest",
+            name="document",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sales.contractdocument",
+                verbose_name="document",
+            ),
         ),
         migrations.AddField(
-            model_name='signaturerequest',
-            name='signed_document',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.contractdocument', verbose_name='signed document'),
+            model_name="signaturerequest",
+            name="signed_document",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sales.contractdocument",
+                verbose_name="signed document",
+            ),
         ),
         migrations.AddField(
-            model_name='signatureparty',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parties', to='sales.signaturerequest'),
+            model_name="signatureparty",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="parties",
+                to="sales.signaturerequest",
+            ),
         ),
         migrations.AddField(
-            model_name='signatureevent',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='sales.signaturerequest'),
+            model_name="signatureevent",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="sales.signaturerequest",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contractannex',
-            constraint=models.UniqueConstraint(fields=('contract', 'number'), name='annex_number_once'),
+            model_name="contractannex",
+            constraint=models.UniqueConstraint(fields=("contract", "number"), name="annex_number_once"),
         ),
         migrations.AddConstraint(
-            model_name='contractpriceterm',
-            constraint=models.UniqueConstraint(fields=('contract', 'valid_from'), name='price_term_once'),
+            model_name="contractpriceterm",
+            constraint=models.UniqueConstraint(fields=("contract", "valid_from"), name="price_term_once"),
         ),
         migrations.AddConstraint(
-            model_name='contractpriceterm',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='price_term_period'),
+            model_name="contractpriceterm",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gt", models.F("valid_from")), _connector="OR"
+                ),
+                name="price_term_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contracttemplate',
-            constraint=models.UniqueConstraint(fields=('company', 'kind', 'language'), name='contract_template_once'),
+            model_name="contracttemplate",
+            constraint=models.UniqueConstraint(
+                fields=("company", "kind", "language"), name="contract_template_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contracttermination',
-            constraint=models.CheckConstraint(condition=models.Q(('penalty__gte', 0)), name='termination_penalty_nonneg'),
+            model_name="contracttermination",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("penalty__gte", 0)), name="termination_penalty_nonneg"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dsoexportlayout',
-            constraint=models.UniqueConstraint(fields=('company', 'dso'), name='dso_export_layout_once'),
+            model_name="dsoexportlayout",
+            constraint=models.UniqueConstraint(fields=("company", "dso"), name="dso_export_layout_once"),
         ),
         migrations.AddConstraint(
-            model_name='offertemplate',
-            constraint=models.UniqueConstraint(fields=('company', 'code'), name='offer_template_code_once'),
+            model_name="offertemplate",
+            constraint=models.UniqueConstraint(fields=("company", "code"), name="offer_template_code_once"),
         ),
         migrations.AddConstraint(
-            model_name='offerversion',
-            constraint=models.UniqueConstraint(fields=('offer', 'version'), name='offer_version_once'),
+            model_name="offerversion",
+            constraint=models.UniqueConstraint(fields=("offer", "version"), name="offer_version_once"),
         ),
         migrations.AddConstraint(
-            model_name='offerversion',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gt', models.F('start_date')), _connector='OR'), name='offer_version_period'),
+            model_name="offerversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gt", models.F("start_date")), _connector="OR"
+                ),
+                name="offer_version_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(fields=('company', 'number'), name='offer_number_once'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(fields=("company", "number"), name="offer_number_once"),
         ),
         migrations.AddIndex(
-            model_name='requestnotification',
-            index=models.Index(fields=['user', 'read_at'], name='request_notification_unread'),
+            model_name="requestnotification",
+            index=models.Index(fields=["user", "read_at"], name="request_notification_unread"),
         ),
         migrations.AddConstraint(
-            model_name='requiredfield',
-            constraint=models.UniqueConstraint(fields=('company', 'kind', 'field'), name='required_field_once'),
+            model_name="requiredfield",
+            constraint=models.UniqueConstraint(
+                fields=("company", "kind", "field"), name="required_field_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signaturerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('provider', 'external_id'), name='signature_request_external_once'),
+            model_name="signaturerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("provider", "external_id"),
+                name="signature_request_external_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signaturerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('document',), name='signature_request_one_pending'),
+            model_name="signaturerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("document",),
+                name="signature_request_one_pending",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signatureevent',
-            constraint=models.UniqueConstraint(fields=('request', 'event_id'), name='signature_event_once'),
+            model_name="signatureevent",
+            constraint=models.UniqueConstraint(fields=("request", "event_id"), name="signature_event_once"),
         ),
     ]

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0006_offers_contracts_signatures'),
+        ("sales", "0006_offers_contracts_signatures"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='offertemplate',
-            name='contract_kind',
-            field=models.CharField(choices=[('sales', 'Sales only'), ('comprehensive', 'Comprehensive (sales and distribution)'), ('distribution', 'Distribution')], default='comprehensive', max_length=16, verbose_name='contract kind'),
+            model_name="offertemplate",
+            name="contract_kind",
+            field=models.CharField(
+                choices=[
+                    ("sales", "Sales only"),
+                    ("comprehensive", "Comprehensive (sales and distribution)"),
+                    ("distribution", "Distribution"),
+                ],
+                default="comprehensive",
+                max_length=16,
+                verbose_name="contract kind",
+            ),
         ),
     ]

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0008_contract_price_terms'),
+        ("sales", "0008_contract_price_terms"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contract',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed'), ('active', 'In force'), ('terminated', 'Terminated'), ('ended', 'Ended'), ('withdrawn', 'Withdrawn by the customer (within the legal period)')], default='draft', max_length=16, verbose_name='status'),
+            model_name="contract",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("signed", "Signed"),
+                    ("active", "In force"),
+                    ("terminated", "Terminated"),
+                    ("ended", "Ended"),
+                    ("withdrawn", "Withdrawn by the customer (within the legal period)"),
+                ],
+                default="draft",
+                max_length=16,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -32,6 +32,16 @@ from .lifecycle import (
     TerminationParty,
 )
 from .offers import Offer, OfferStatus, OfferTemplate, OfferVersion
+from .partners import (
+    GIFT_STOCK_SIGN,
+    Gift,
+    GiftMovement,
+    GiftMovementKind,
+    GiftStockTake,
+    MessageThread,
+    ThreadMessage,
+    ThreadReading,
+)
 from .requests import (
     ContractRequest,
     DsoExportLayout,
@@ -44,6 +54,14 @@ from .requests import (
 from .signatures import SignatureEvent, SignatureParty, SignatureProvider, SignatureRequest, SignatureStatus
 
 __all__ = [
+    "ThreadReading",
+    "ThreadMessage",
+    "MessageThread",
+    "GiftStockTake",
+    "GiftMovementKind",
+    "GiftMovement",
+    "Gift",
+    "GIFT_STOCK_SIGN",
     "BILLING_CYCLES",
     "Activity",
     "ActivityKind",

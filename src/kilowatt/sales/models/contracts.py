@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.catalog.models import PriceList, Product
+from kilowatt.channels.models import Organisation
 from kilowatt.core.models import Company
 from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import ContactPerson, Customer
@@ -67,6 +68,26 @@ class Contract(models.Model):
     )
     early_termination_fee_per_month = models.DecimalField(
         _("early termination fee per month left (PLN)"), max_digits=12, decimal_places=2, default=0
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("sales organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The partner organisation (or branch) that brought it; empty for the company's own staff."
+        ),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The salesperson who won it (partner agent or own staff)."),
     )
     opportunity = models.ForeignKey(
         "sales.Opportunity",

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kilowatt.channels.models import Organisation
 from kilowatt.core.models import Company
 from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import Customer
@@ -74,6 +75,25 @@ class Lead(models.Model):
     )
     status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)
     notes = models.TextField(_("notes"), blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("sales organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The partner organisation (or branch) that brought it; empty for the company's own staff."
+        ),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("duplicate of"),
@@ -148,6 +168,17 @@ class Opportunity(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="opportunities",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("sales organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The partner organisation (or branch) that brought it; empty for the company's own staff."
+        ),
     )
     commodity = models.CharField(_("commodity"), max_length=16)
     stage = models.CharField(
