@@ -96,3 +96,44 @@ TODAY = date(2026, 3, 10)
 def one_time_code(text: str) -> str:
     """The last one-time signing code in a message's text, in Polish ("… to 123456") or English ("… is …")."""
     return re.findall(r"(?:is|to) (\d{6})\b", text)[-1]
+
+
+def sales_channel(company: Company, code: str = "partners"):
+    from kilowatt.channels.models import ChannelKind, SalesChannel
+
+    channel, _ = SalesChannel.objects.get_or_create(
+        company=company, code=code, defaults={"name": code.title(), "kind": ChannelKind.PARTNER_NETWORK}
+    )
+    return channel
+
+
+def organisation(company: Company, now: datetime, code: str, parent=None, product_kinds=("energy",)):
+    """A partner organisation (or a branch of ``parent``) allowed to offer every energy product."""
+    from kilowatt.channels.operations import organisation_create
+
+    return organisation_create(
+        company=company,
+        channel=parent.channel if parent is not None else sales_channel(company),
+        code=code,
+        name=f"Partner {code}",
+        parent=parent,
+        email=f"{code}@partner.example",
+        bank_account="PL61109010140000071219812874",
+        product_kinds=[] if parent is not None else list(product_kinds),
+        now=now,
+    )
+
+
+def agent(organisation, username: str, role: str = "agent"):
+    """A partner user (no back-office membership) selling for ``organisation``."""
+    from django.contrib.auth import get_user_model
+
+    from kilowatt.channels.operations import agent_add
+
+    user = get_user_model().objects.create_user(
+        username=username,
+        password="s3cret-pass!",
+        first_name=username.title(),
+        email=f"{username}@example.pl",
+    )
+    return agent_add(organisation=organisation, user=user, code=username.upper(), role=role)
