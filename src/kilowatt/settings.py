@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kilowatt.interfaces.backoffice.context.backoffice",
+                "kilowatt.interfaces.partners.access.partner_context",
             ],
         },
     },

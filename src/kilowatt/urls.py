@@ -14,5 +14,6 @@ urlpatterns = [
     path("fake-gateway/<str:token>", fake_gateway_page, name="fake_gateway"),
     path("sign/<str:token>/", sign_page, name="sign"),
     path("sign/<str:token>/document/", sign_document, name="sign_document"),
+    path("partners/", include("kilowatt.interfaces.partners.urls")),
     path("", include("kilowatt.interfaces.backoffice.urls")),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from kilowatt.catalog.operations import reference_data_confirm
 from kilowatt.catalog.queries import distribution_tariffs_listed, national_rates_listed
+from kilowatt.channels.queries import agent_of_user
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.models import DictionaryEntry
@@ -81,6 +82,8 @@ def staff_page(permission: str):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             if request.company is None:
+                if agent_of_user(user=request.user) is not None:
+                    return redirect("partners:home")
                 return render(request, "backoffice/no_company.html", status=403)
             if permission not in request.permissions:
                 raise PermissionDenied
