@@ -86,5 +86,7 @@ urlpatterns = [
     path("", include("kilowatt.interfaces.backoffice.contract_request_urls")),
     path("", include("kilowatt.interfaces.backoffice.contract_lifecycle_urls")),
     path("", include("kilowatt.interfaces.backoffice.switching_urls")),
+    path("", include("kilowatt.interfaces.backoffice.commission_urls")),
+    path("", include("kilowatt.interfaces.backoffice.channel_urls")),
     path("", views.home, name="home"),
 ]
