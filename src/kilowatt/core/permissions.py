@@ -22,6 +22,8 @@ VERIFY_CONTRACTS = "contracts.verify"  # back office: checks contract requests a
 VIEW_COLLECTIONS = "collections.view"
 WORK_COLLECTIONS = "collections.work"
 WORK_SWITCHING = "switching.work"  # supplier-switch cases: documents, steps, DSO files
+MANAGE_CHANNELS = "channels.manage"  # channel managers: targets, gift stock, threads with partners
+MANAGE_COMMISSIONS = "commissions.manage"  # settle months, statements, payout export
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -44,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_LEADS,
             VERIFY_CONTRACTS,
             WORK_SWITCHING,
+            MANAGE_CHANNELS,
+            MANAGE_COMMISSIONS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -62,13 +66,29 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.SALES_MANAGER: frozenset(
-        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, EXPORT_DATA, MANAGE_CONTRACTS, MANAGE_LEADS}
+        {
+            VIEW_MASTER_DATA,
+            CHANGE_MASTER_DATA,
+            EXPORT_DATA,
+            MANAGE_CONTRACTS,
+            MANAGE_LEADS,
+            MANAGE_CHANNELS,
+            MANAGE_COMMISSIONS,
+        }
     ),
     Role.BILLING: frozenset(
         {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
     ),
     Role.FINANCE: frozenset(
-        {VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS, APPROVE_PAYMENTS, VIEW_COLLECTIONS}
+        {
+            VIEW_MASTER_DATA,
+            EXPORT_DATA,
+            VIEW_BILLING,
+            RECORD_PAYMENTS,
+            APPROVE_PAYMENTS,
+            VIEW_COLLECTIONS,
+            MANAGE_COMMISSIONS,
+        }
     ),
     Role.COLLECTIONS: frozenset(
         {VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS, VIEW_COLLECTIONS, WORK_COLLECTIONS}
