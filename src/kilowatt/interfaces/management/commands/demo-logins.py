@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
+from kilowatt.interfaces.cli.demo_channels import DEMO_AGENTS
 from kilowatt.interfaces.cli.demo_data import DEMO_PASSWORD, DEMO_STAFF
 
 
@@ -27,4 +28,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  north-admin  {DEMO_STAFF[0][1].label} — Energia Północ Sp. z o.o. (second company)"
         )
+        self.stdout.write(f"Partner portal: http://127.0.0.1:{port}/partners/")
+        for username, organisation, role, _first, _last in DEMO_AGENTS:
+            self.stdout.write(f"  {username:<12} {role.label} — {organisation}")
         self.stdout.write("")
