@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kilowatt.catalog.models import CompetitorPriceList, PriceList
 from kilowatt.catalog.queries import valid_on
+from kilowatt.channels.queries import products_allowed
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.numbering import number_series_next
 from kilowatt.core.operations import event_record
@@ -108,6 +109,15 @@ def offer_clean(*, opportunity: Opportunity, data: OfferData, on_date: date) -> 
     template = OfferTemplate.objects.filter(company=company, pk=data.template_id, is_active=True).first()
     if template is None:
         errors.add("template_id", _("Choose the offer template."), code="required")
+    elif opportunity.organisation_id is not None and not (
+        products_allowed(organisation=opportunity.organisation).filter(pk=template.product_id).exists()
+    ):
+        errors.add(
+            "template_id",
+            _("%(organisation)s may not offer %(product)s: choose another offer template.")
+            % {"organisation": opportunity.organisation, "product": template.product.name},
+            code="product_not_allowed",
+        )
     price_list = PriceList.objects.filter(company=company, pk=data.price_list_id).first()
     points = list(opportunity.supply_points.select_related("tariff_group", "company"))
     if price_list is None:
