@@ -22,6 +22,7 @@ DEFAULT_PREFIXES = {
     "dunning_fee": "OP",
     "offer": "OF",
     "switch_case": "ZS",
+    "commission_statement": "RP",  # rozliczenie prowizji
 }
 
 

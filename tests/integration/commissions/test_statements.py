@@ -1,0 +1,200 @@
+"""Monthly settlement: a statement per organisation with every entry up to the month's end not settled
+before, totals equal to the sum of its lines, per-agent subtotals in the PDF and XLSX, settling twice
+changes nothing, a month not ended is refused; acceptance; the payout export marks statements paid out
+once, with the IBAN of the organisation (or the one above it)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from kilowatt.commissions.models import CommissionEntry, CommissionStatement, StatementLine, StatementStatus
+from kilowatt.commissions.operations import (
+    MonthNotEnded,
+    NothingToPayOut,
+    StatementNotOpen,
+    month_settle,
+    payout_export,
+    statement_accept,
+    statement_totals_check,
+)
+from kilowatt.commissions.queries import entries_total, period_total
+from kilowatt.commissions.statements import payout_file, statement_document, statement_pdf, statement_xlsx
+from kilowatt.core.models import NumberSeries
+from tests import factories
+from tests.integration.commissions import builders
+from tests.integration.commissions.builders import D
+
+pytestmark = pytest.mark.django_db
+MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+
+
+@pytest.fixture
+def sold(company, now):
+    """Alpha sold two points (anna 60 %, bartek 40 %), its branch one point (cezary alone); signed in
+    March, supply of alpha's first point started on 1 April."""
+    prices = builders.prices(company)
+    alpha = factories.organisation(company, now, "alpha")
+    branch = factories.organisation(company, now, "alpha-krk", parent=alpha)
+    type(branch).objects.filter(pk=branch.pk).update(bank_account="")  # paid to alpha's account
+    anna = factories.agent(alpha, "anna").user
+    bartek = factories.agent(alpha, "bartek").user
+    cezary = factories.agent(branch, "cezary").user
+    builders.assign(builders.scheme(company, rates=[{"rate": "45.50"}]), organisation=alpha)
+    sale = builders.sale(
+        company, now, prices, organisation=alpha, participants=[(anna, "60"), (bartek, "40")]
+    )
+    small = builders.sale(
+        company, now, prices, organisation=branch, participants=[(cezary, "100")], annuals=["1000"]
+    )
+    builders.sign(sale, now)
+    builders.sign(small, now)
+    builders.start_supply(sale, sale.points[0], now)
+    return alpha, branch, anna, bartek, cezary, sale
+
+
+def test_a_month_is_settled_per_organisation_with_totals_equal_to_its_lines(company, now, sold):
+    alpha, branch, anna, bartek, cezary, sale = sold
+    with pytest.raises(MonthNotEnded) as refused:
+        month_settle(company=company, month=date(2026, 3, 15), on_date=date(2026, 3, 31), now=now)
+    assert refused.value.field == "month" and "2026-04-01" in refused.value.message
+    assert not CommissionStatement.objects.exists()
+
+    later = now + timedelta(days=22)
+    statements = month_settle(company=company, month=date(2026, 3, 15), on_date=APRIL, now=later)
+    assert [s.organisation for s in statements] == [alpha, branch]
+    first, second = statements
+    # Alpha in March: the signature's 30 % of 2.2 × 45.50 = 100.10 and of 3.7 × 45.50 = 168.35, i.e. 30.03 and
+    # 50.51 (50.505 rounded half up); agents 80 %, the own part 20 %. The start of supply (1 April) waits.
+    assert (first.period_start, first.period_end, first.status) == (MARCH, APRIL, StatementStatus.ISSUED)
+    assert first.total == D("80.54") and first.lines.count() == 6
+    assert first.business_total + first.own_total == first.total and statement_totals_check(statement=first)
+    # 30.03 → 6.01 own (see the accrual tests); 50.51 → 5051 gr × 20 % = 1010.2 → 10.10 own.
+    assert first.own_total == D("16.11") and first.business_total == D("64.43")
+    # The branch: 1 MWh × 45.50 × 30 % = 13.65, cezary 80 % = 10.92, own 2.73.
+    assert (second.total, second.business_total, second.own_total) == (D("13.65"), D("10.92"), D("2.73"))
+    assert first.number == "RP/000001/2026" and second.number == "RP/000002/2026"
+    # The commission of March is the sum of its entries, and every one of them is settled.
+    assert period_total(company=company, period_start=MARCH, period_end=APRIL) == first.total + second.total
+    assert not CommissionEntry.objects.filter(occurred_on__lt=APRIL, statement_line__isnull=True).exists()
+
+    # Settling again changes nothing: the same statements, no line added, no number taken.
+    series = NumberSeries.objects.get(document_type="commission_statement")
+    again = month_settle(company=company, month=MARCH, on_date=APRIL, now=later + timedelta(days=1))
+    assert [(s.pk, s.number, s.total, s.issued_at) for s in again] == [
+        (s.pk, s.number, s.total, s.issued_at) for s in statements
+    ]
+    assert StatementLine.objects.count() == 8
+    assert NumberSeries.objects.get(pk=series.pk).next_number == series.next_number
+
+    # April takes the start of supply of 1 April (40 % of 100.10 = 40.04) and nothing settled before.
+    [april] = month_settle(company=company, month=APRIL, on_date=date(2026, 5, 1), now=later)
+    assert april.organisation == alpha and april.total == D("40.04") and april.lines.count() == 3
+    assert entries_total(entries=CommissionEntry.objects.all()) == first.total + second.total + april.total
+
+
+def test_an_entry_of_a_settled_month_that_comes_late_goes_on_the_next_statement(company, now, sold):
+    alpha, *_ = sold
+    month_settle(company=company, month=MARCH, on_date=APRIL, now=now)
+    prices = builders.prices(company)
+    late = builders.sale(
+        company, now, prices, organisation=alpha, participants=[(sold[2], "100")], annuals=["1000"]
+    )
+    builders.sign(late, now, on_date=date(2026, 3, 30))  # a March signature recorded after March was settled
+    assert CommissionStatement.objects.get(organisation=alpha, period_start=MARCH).lines.count() == 6
+    april = {
+        s.organisation: s
+        for s in month_settle(company=company, month=APRIL, on_date=date(2026, 5, 1), now=now)
+    }
+    assert april[alpha].lines.count() == 5  # the 3 lines of the start of supply and the 2 late ones
+    assert april[alpha].total == D("40.04") + D("13.65")
+
+
+def test_the_statement_prints_per_agent_subtotals_in_pdf_and_xlsx(company, now, sold):
+    alpha, branch, anna, bartek, cezary, sale = sold
+    statement = month_settle(company=company, month=MARCH, on_date=APRIL, now=now)[0]
+    document = statement_document(statement=statement)
+    assert [g.label for g in document.groups] == ["Anna", "Bartek", "The organisation's own part"]
+    # 30.03 → 14.41 / 9.61 / 6.01; 50.51 → 2424.48 / 1616.32 / 1010.2 gr, the grosz left to anna's .48:
+    # 24.25 / 16.16 / 10.10.
+    subtotals = {g.label: g.subtotal for g in document.groups}
+    assert subtotals == {"Anna": D("38.66"), "Bartek": D("25.77"), "The organisation's own part": D("16.11")}
+    assert sum(subtotals.values()) == statement.total
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(statement_pdf(document=document))).pages
+    )
+    assert statement.number in text and "Subtotal: Anna" in text and "Subtotal: Bartek" in text
+    assert sale.contract.number in text and "80.54" in text
+    sheet = load_workbook(io.BytesIO(statement_xlsx(document=document))).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    subtotal_rows = {row[0]: D(str(row[7])) for row in rows if row[0] and str(row[0]).startswith("Subtotal")}
+    assert subtotal_rows == {f"Subtotal: {label}": amount for label, amount in subtotals.items()}
+    assert [D(str(r[7])) for r in rows if r[0] == "Total"] == [statement.total]
+    assert len([r for r in rows if r[2] == sale.contract.number]) == 6
+    # A plain agent's extract: only their lines and their total.
+    mine = statement_document(statement=statement, agent_user_id=bartek.pk)
+    assert [g.label for g in mine.groups] == ["Bartek"] and mine.extract_for == "Bartek"
+    assert mine.total == subtotals["Bartek"]
+
+
+def test_acceptance_and_the_payout_export_marks_each_statement_paid_out_once(company, now, sold):
+    alpha, branch, anna, *_ = sold
+    march = month_settle(company=company, month=MARCH, on_date=APRIL, now=now)
+    with pytest.raises(NothingToPayOut):
+        payout_export(company=company, month=MARCH, actor=None, now=now)  # none accepted yet
+    first, second = march
+    statement_accept(statement=first, actor=anna, now=now)
+    with pytest.raises(StatementNotOpen):
+        statement_accept(statement=first, actor=anna, now=now)
+    statement_accept(statement=second, actor=anna, now=now)
+    batch = payout_export(company=company, month=MARCH, actor=None, now=now)
+    # The branch has no bank account of its own: alpha's is used.
+    assert [(r.organisation, r.iban, r.number, r.amount) for r in batch.rows] == [
+        ("Partner alpha", "PL61109010140000071219812874", first.number, D("80.54")),
+        ("Partner alpha-krk", "PL61109010140000071219812874", second.number, D("13.65")),
+    ]
+    assert batch.total == D("94.19") and batch.missing_account == []
+    assert set(CommissionStatement.objects.values_list("status", flat=True)) == {StatementStatus.PAID_OUT}
+    with pytest.raises(NothingToPayOut):
+        payout_export(company=company, month=MARCH, actor=None, now=now)
+    content, content_type = payout_file(batch=batch, file_format="csv")
+    rows = list(csv.reader(io.StringIO(content.decode()), delimiter=";"))
+    assert content_type.startswith("text/csv") and rows[0] == [
+        "organisation",
+        "nip",
+        "iban",
+        "statement",
+        "amount",
+    ]
+    assert rows[1] == ["Partner alpha", "", "PL61109010140000071219812874", first.number, "80.54"]
+    content, _type = payout_file(batch=batch, file_format="xlsx")
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [c.value for c in sheet[2]] == [
+        "Partner alpha",
+        None,
+        "PL61109010140000071219812874",
+        first.number,
+        80.54,
+    ]
+
+
+def test_an_organisation_without_a_bank_account_stays_accepted(company, now, sold):
+    alpha, branch, anna, *_ = sold
+    type(alpha).objects.filter(pk=alpha.pk).update(bank_account="")
+    first, second = month_settle(company=company, month=MARCH, on_date=APRIL, now=now)
+    statement_accept(statement=second, actor=anna, now=now)
+    with pytest.raises(NothingToPayOut) as refused:
+        payout_export(company=company, month=None, actor=None, now=now)
+    assert "bank account" in refused.value.message
+    type(branch).objects.filter(pk=branch.pk).update(
+        bank_account="PL27 1140 2004 0000 3002 0135 5387", nip="5260250274"
+    )
+    batch = payout_export(company=company, month=None, actor=None, now=now)
+    assert [(r.number, r.iban, r.nip) for r in batch.rows] == [
+        (second.number, "PL27114020040000300201355387", "5260250274")
+    ]
