@@ -45,3 +45,12 @@ class ContractTemplateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_at = system_clock.now()
         super().save_model(request, obj, form, change)
+
+
+@admin.register(models.Gift)
+class GiftAdmin(admin.ModelAdmin):
+    """The promotional gifts headquarters hand out; their stock moves in the back office (channels)."""
+
+    list_display = ("code", "name", "company", "unit_value", "is_active")
+    list_filter = ("company", "is_active")
+    search_fields = ("code", "name")
