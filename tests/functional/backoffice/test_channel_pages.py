@@ -170,7 +170,7 @@ def test_gift_stock_issued_returned_settled_and_counted(
     for n in range(10):  # more organisations and movements: no more queries
         more = factories.organisation(company, now, f"org-{n}")
         client.post(action, {**move, "action": "issue", "organisation": more.pk})
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         page = client.get(reverse("backoffice:channel_gifts")).content.decode()
     alfa_row = page[page.index(f'data-organisation="{alfa.pk}"') :]
     assert '<td>10</td><td>0</td><td>3</td><td>1</td><td>-1</td><td class="stock"><b>5</b>' in alfa_row

@@ -82,7 +82,7 @@ def test_customer_360_shows_its_panels_with_bounded_queries(
     _collections_history(company, customer, now)
     # Each panel reads with a fixed number of queries, however many invoices, payments, notices and
     # instalments the customer has: the bound holds with several of each.
-    with django_assert_max_num_queries(36):
+    with django_assert_max_num_queries(37):
         page = staff_client.get(f"/customers/{customer.pk}/").content.decode()
     for panel in [
         "panel-customer",

@@ -9,7 +9,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, Sum
 
+from kilowatt.billing.models import Invoice
 from kilowatt.catalog.models import Product
 from kilowatt.channels.models import (
     AgentRole,
@@ -28,10 +30,21 @@ from kilowatt.commissions.models import (
     SchemeAssignment,
     StageTrigger,
 )
+from kilowatt.commissions.operations import (
+    BILLS,
+    commission_on_invoice_paid,
+    commission_on_signature,
+    commission_on_supply_start,
+    month_settle,
+)
 from kilowatt.core.models import Company
+from kilowatt.core.periods import month_start
+from kilowatt.finance.models import LedgerEntry, LedgerEntryKind
 from kilowatt.interfaces.cli.demo_data import DEMO_PASSWORD
+from kilowatt.sales.gifts import gift_hand_over, gift_issue
 from kilowatt.sales.leads import LeadData, lead_create
-from kilowatt.sales.models import Gift
+from kilowatt.sales.models import Contract, ContractStatus, Gift
+from kilowatt.sales.threads import thread_start
 
 # (username, organisation code, role, first name, last name)
 DEMO_AGENTS = [
@@ -118,14 +131,106 @@ def demo_channels_setup(*, company: Company, today: date, now: datetime) -> int:
                         metric=TargetMetric.SUPPLY_POINTS, goal=Decimal("8")),
         ]
     )  # fmt: skip
-    Gift.objects.bulk_create(
-        [
-            Gift(company=company, code="kubek", name="Kubek termiczny Kilowatt", unit_value=Decimal("25.00")),
-            Gift(company=company, code="powerbank", name="Powerbank 10 000 mAh", unit_value=Decimal("60.00")),
-        ]
-    )
     lead_create(company=company, data=PARTNER_LEAD, now=now, agent=agents["agent"])
+    _partner_history(company, agents, today, now)
+    _gifts_and_a_thread(company, organisations, agents, today, now)
     return len(agents)
+
+
+def _gifts_and_a_thread(
+    company: Company, organisations: dict, agents: dict, today: date, now: datetime
+) -> None:
+    """Gifts issued from headquarters to the partners, one handed over with a contract, and the back office
+    asking the partner about a contract (unread in the partner's menu)."""
+    manager = get_user_model().objects.get(username="sales")
+    mug = Gift.objects.create(
+        company=company, code="kubek", name="Kubek termiczny Kilowatt", unit_value=Decimal("25.00")
+    )
+    powerbank = Gift.objects.create(
+        company=company, code="powerbank", name="Powerbank 10 000 mAh", unit_value=Decimal("60.00")
+    )
+    issued_on = month_start(today)
+    for code, mugs, powerbanks in (
+        ("energo-partner", 40, 10),
+        ("energo-partner-krakow", 15, 5),
+        ("handel-pol", 20, 0),
+    ):
+        gift_issue(
+            gift=mug,
+            organisation=organisations[code],
+            quantity=mugs,
+            on_date=issued_on,
+            actor=manager,
+            now=now,
+        )
+        if powerbanks:
+            gift_issue(
+                gift=powerbank, organisation=organisations[code], quantity=powerbanks, on_date=issued_on,
+                actor=manager, now=now,
+            )  # fmt: skip
+    sold = Contract.objects.filter(agent=agents["agent"].user).order_by("pk").first()
+    if sold is None:
+        return
+    gift_hand_over(
+        gift=mug, organisation=organisations["energo-partner"], contract=sold, on_date=today,
+        actor=agents["agent"].user, now=now,
+    )  # fmt: skip
+    thread_start(
+        company=company, author=get_user_model().objects.get(username="backoffice"), contract=sold,
+        subject=f"Umowa {sold.number}: brak zgody na e-fakturę",
+        body="Dzień dobry, prosimy potwierdzić u klienta zgodę na e-fakturę przed najbliższym rozliczeniem.",
+        now=now,
+    )  # fmt: skip
+
+
+# How many of the demo's billed contracts each agent sold.
+HISTORY = [("agent", 5), ("agent-krakow", 2), ("rival-agent", 2)]
+
+
+def _paid_invoices(contract: Contract) -> list[tuple[int, date]]:
+    """The contract's bills paid off, each with the day of the payment that finished it, oldest first."""
+    bills = Invoice.objects.filter(contract=contract, kind__in=BILLS).values("pk")
+    entries = (
+        LedgerEntry.objects.filter(
+            kind=LedgerEntryKind.INVOICE, document_type="invoice", document_id__in=bills, amount__gt=0
+        )
+        .annotate(
+            settled=Sum("allocations_received__amount"),
+            paid_on=Max("allocations_received__credit__posted_on"),
+        )
+        .filter(settled__gte=F("amount"))
+        .order_by("paid_on", "pk")
+    )
+    return [(entry.document_id, entry.paid_on) for entry in entries]
+
+
+def _partner_history(company: Company, agents: dict, today: date, now: datetime) -> None:
+    """Some billed contracts of private customers become the partners' sales: their commission accrues as
+    it would have from the events (signature, start of supply, paid bills), and last month is settled, so
+    the partner's manager finds a statement to accept."""
+    candidates = (
+        Contract.objects.filter(
+            company=company, status=ContractStatus.ACTIVE, customer__kind="person", organisation__isnull=True
+        )
+        .annotate(bills=Count("invoices"))
+        .filter(bills__gte=2)
+        .order_by("pk")
+    )
+    chosen = iter(list(candidates[: sum(count for _, count in HISTORY)]))
+    for username, count in HISTORY:
+        agent = agents[username]
+        for contract in [c for c in (next(chosen, None) for _ in range(count)) if c is not None]:
+            Contract.objects.filter(pk=contract.pk).update(organisation=agent.organisation, agent=agent.user)
+            commission_on_signature(
+                contract_id=contract.pk, on_date=contract.signed_on or contract.start_date, now=now
+            )
+            for point_id in contract.supply_point_links.values_list("supply_point_id", flat=True):
+                commission_on_supply_start(
+                    contract_id=contract.pk, supply_point_id=point_id, start_date=contract.start_date, now=now
+                )
+            for invoice_id, paid_on in _paid_invoices(contract):
+                commission_on_invoice_paid(invoice_id=invoice_id, paid_on=paid_on, now=now)
+    month_settle(company=company, month=month_start(today, offset=-1), on_date=today, now=now)
 
 
 def _scheme(company: Company, channel: SalesChannel, today: date) -> CommissionScheme:
