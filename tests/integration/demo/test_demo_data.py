@@ -46,6 +46,15 @@ def test_demo_data_is_valid_numbered_and_idempotent_with_if_empty():
             link.supply_point.customer_id == contract.customer_id
             for link in contract.supply_point_links.all()
         )
+    # The partners' sales carry every commission stage; their statement equals its entries.
+    from kilowatt.commissions.models import CommissionEntry, CommissionStatement
+    from kilowatt.commissions.operations import statement_totals_check
+
+    stages = set(CommissionEntry.objects.filter(company=demo).values_list("stage__trigger", flat=True))
+    assert stages == {"signed", "supply_started", "invoices_paid"}
+    statements = CommissionStatement.objects.filter(company=demo)
+    assert statements.count() == 3 and all(statement_totals_check(statement=s) for s in statements)
+    assert not CommissionEntry.objects.filter(company=north).exists()
     out = StringIO()
     call_command("demo-data", "--customers", "60", "--if-empty", stdout=out)
     assert "nothing generated" in out.getvalue() and customers.count() == 60
