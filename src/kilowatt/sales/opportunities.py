@@ -30,6 +30,7 @@ from kilowatt.sales.models import (
     OpportunityParticipant,
     OpportunityStage,
 )
+from kilowatt.sales.scope import customer_brought_by
 
 HUNDRED = Decimal("100")
 
@@ -70,6 +71,21 @@ def lead_convert(
         customer = points[0].customer
     if customer is not None and customer.company_id != company.pk:
         raise ValidationFailed.single("customer", _("Customer not found."), code="not_found")
+    if (
+        customer is not None
+        and lead.organisation_id
+        and not customer_brought_by(customer=customer, organisation=lead.organisation)
+    ):
+        # A partner's lead must not hand the partner a customer another channel (or the company) serves.
+        raise ValidationFailed.single(
+            "lead",
+            _(
+                "This customer is served outside %(organisation)s: the partner's lead cannot be converted "
+                "to them. Ask the channel manager to move the lead."
+            )
+            % {"organisation": lead.organisation.name},
+            code="outside_channel",
+        )
     if customer is None:
         customer = customer_create(
             company=company,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from kilowatt.channels.models import Organisation
 from kilowatt.channels.queries import PartnerScope
+from kilowatt.network.models import SupplyPoint
 from kilowatt.parties.models import Customer
 from kilowatt.sales.models import Contract, Lead, Offer, Opportunity
 
@@ -35,4 +37,25 @@ def customers_in_scope(*, scope: PartnerScope) -> QuerySet[Customer]:
     contracts = contracts_in_scope(scope=scope).values("customer_id")
     return Customer.objects.filter(company_id=scope.company_id).filter(
         Q(pk__in=opportunities) | Q(pk__in=contracts)
+    )
+
+
+def supply_points_in_scope(*, scope: PartnerScope) -> QuerySet[SupplyPoint]:
+    """Supply points the scope works with: those of its opportunities and contracts (a customer may also
+    have points another channel sold, which stay out of sight)."""
+    opportunities = opportunities_in_scope(scope=scope).values("supply_points")
+    contracts = contracts_in_scope(scope=scope).values("supply_point_links__supply_point")
+    return SupplyPoint.objects.filter(company_id=scope.company_id).filter(
+        Q(pk__in=opportunities) | Q(pk__in=contracts)
+    )
+
+
+def customer_brought_by(*, customer: Customer, organisation: Organisation) -> bool:
+    """Whether the organisation (or one of its branches) already sells to this customer."""
+    subtree = Organisation.objects.filter(
+        company_id=organisation.company_id, path__startswith=organisation.path
+    )
+    return (
+        Opportunity.objects.filter(customer=customer, organisation__in=subtree).exists()
+        or Contract.objects.filter(customer=customer, organisation__in=subtree).exists()
     )

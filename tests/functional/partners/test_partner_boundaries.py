@@ -249,3 +249,24 @@ def test_a_manager_converting_an_agents_lead_leaves_the_sale_with_the_agent(worl
     opportunity = lead.opportunities.get()
     assert opportunity.owner == ewa.user and opportunity.organisation == ewa.organisation
     assert opportunity.participants.get().user == ewa.user
+
+
+def test_a_shared_customers_points_sold_by_another_organisation_stay_out_of_sight(world, company, now):
+    from kilowatt.sales.models import Contract, ContractSupplyPoint
+
+    ola = world["data"]["ola"]
+    customer = ola["contract"].customer
+    # The same customer also buys, through organisation B, for a second supply point.
+    second = factories.supply_point(company, customer, now)
+    b_contract = Contract.objects.get(pk=world["data"]["bob"]["contract_id"])
+    ContractSupplyPoint.objects.create(
+        contract=b_contract, supply_point=second, valid_from=b_contract.start_date
+    )
+    client = partner_client(world["agents"]["ola"])
+    page = client.get(reverse("partners:opportunity", args=[ola["opportunity_id"]])).content.decode()
+    assert second.code not in page
+    added = client.post(
+        reverse("partners:opportunity_point_add", args=[ola["opportunity_id"]]), {"supply_point": second.pk}
+    )
+    assert added.status_code == 404
+    assert not ola["contract"].opportunity.supply_points.filter(pk=second.pk).exists()

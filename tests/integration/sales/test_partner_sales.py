@@ -124,3 +124,37 @@ def test_the_companys_own_opportunities_are_not_limited(company, now, catalogue)
         opportunity=opportunity, data=_data(template, prices), on_date=TODAY, actor=None, now=now
     )
     assert offer.template == template
+
+
+def test_a_partners_lead_is_never_converted_to_a_customer_another_channel_serves(company, now):
+    from kilowatt.core.models import Role
+    from kilowatt.sales.leads import LeadData, lead_create
+    from kilowatt.sales.opportunities import lead_convert
+    from tests.conftest import make_staff
+
+    alfa = factories.organisation(company, now, "alfa")
+    ola = factories.agent(alfa, "ola")
+    code = factories.ppe_code()
+    # The agent types in a lead with a supply point nobody knows yet ...
+    lead = lead_create(
+        company=company,
+        data=LeadData(last_name="Kowalski", phone="+48600100200", supply_point_code=code),
+        now=now,
+        agent=ola,
+    )
+    # ... which is later registered for a customer the company serves (or another channel brought).
+    rival = factories.customer(company, now, email="secret@rival.example")
+    factories.supply_point(company, rival, now, code=code)
+    staff = make_staff("kasia", company, Role.ADMIN)
+    with pytest.raises(ValidationFailed) as refused:
+        lead_convert(lead=lead, address=factories.address(), owner=staff, actor=staff, now=now)
+    assert (
+        refused.value.errors[0].code == "outside_channel"
+        and "Partner alfa" in refused.value.errors[0].message
+    )
+    with pytest.raises(ValidationFailed):  # nor when the customer is named
+        lead_convert(
+            lead=lead, address=factories.address(), owner=staff, customer=rival, actor=staff, now=now
+        )
+    lead.refresh_from_db()
+    assert lead.status == "new" and not lead.opportunities.exists()

@@ -50,6 +50,7 @@ from kilowatt.sales.scope import (
     contracts_in_scope,
     offers_in_scope,
     opportunities_in_scope,
+    supply_points_in_scope,
 )
 
 OPEN_LEADS = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
@@ -124,7 +125,10 @@ def _opportunity_page(
             "opportunity": opportunity,
             "customer": customer,
             "points": points,
-            "other_points": customer.supply_points.exclude(pk__in=[p.pk for p in points]).order_by("code"),
+            "other_points": supply_points_in_scope(scope=request.scope)
+            .filter(customer=customer)
+            .exclude(pk__in=[p.pk for p in points])
+            .order_by("code"),
             "offers": offers_in_scope(scope=request.scope)
             .filter(opportunity=opportunity)
             .select_related("template")
@@ -202,7 +206,10 @@ def opportunity_point_new(request: HttpRequest, opportunity_id: int) -> HttpResp
 def opportunity_point_add(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """Add one of the customer's known supply points to the opportunity."""
     opportunity = _opportunity(request, opportunity_id)
-    point = get_object_or_404(opportunity.customer.supply_points, pk=request.POST.get("supply_point") or 0)
+    point = get_object_or_404(
+        supply_points_in_scope(scope=request.scope).filter(customer_id=opportunity.customer_id),
+        pk=request.POST.get("supply_point") or 0,
+    )
     if opportunity.stage in CLOSED_STAGES:
         messages.error(request, _("This opportunity is closed."))
     else:
