@@ -1,15 +1,19 @@
 """An agent's sale in front of the customer, in a real Chromium at tablet size (1024×768): sign in to the
 partner portal, type in the lead, convert it, add the customer's supply point, calculate the offer (its
 saving against what the customer pays now), accept it, send the signing code and type in the code the
-customer received: the contract is signed and its switch of supplier is under way."""
+customer received: the contract is signed, its switch of supplier is under way and the agent sees the
+first commission stage."""
 
 from __future__ import annotations
 
 import os
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from kilowatt.commissions.models import CommissionRate, CommissionScheme, CommissionStage, SchemeAssignment
 from kilowatt.network.models import Dso
 from kilowatt.sales.models import Contract, ContractStatus, OfferVersion
 from kilowatt.switching.setup import process_usual_create
@@ -35,6 +39,16 @@ def test_an_agent_sells_on_a_tablet(
     settings.SMS_FAKE_FILE = tmp_path / "sms.jsonl"
     partner = factories.organisation(company, now, "alfa")
     factories.agent(partner, "ola")
+    scheme = CommissionScheme.objects.create(
+        company=company, code="std", name="Standard", basis="point", business_share=Decimal("70"),
+        valid_from=date(2026, 1, 1),
+    )  # fmt: skip
+    CommissionRate.objects.create(scheme=scheme, rate=Decimal("200"))
+    CommissionStage.objects.create(scheme=scheme, trigger="signed", share=Decimal("30"))
+    CommissionStage.objects.create(scheme=scheme, trigger="supply_started", share=Decimal("70"))
+    SchemeAssignment.objects.create(
+        company=company, scheme=scheme, channel=partner.channel, valid_from=date(2026, 1, 1)
+    )
     process_usual_create(
         company=company, dso=Dso.objects.get(code="pge-dystrybucja"), commodity="electricity"
     )
@@ -101,5 +115,8 @@ def test_an_agent_sells_on_a_tablet(
     assert "Being prepared by us: preparing the documents" in page.inner_text("#contract-switch")
     signed = page.request.get(live_server.url + page.get_attribute("a.document-signed_contract", "href"))
     assert signed.ok and signed.body().startswith(b"%PDF")
+    # The signature released the first stage: 30 % of 200 PLN, of which the agent's 70 %.
+    page.goto(f"{live_server.url}/partners/commissions/?month=2026-03")
+    assert contract.number in page.inner_text("#entries") and "42.00" in page.inner_text("#entries")
     if os.path.isdir("test-results"):
         page.screenshot(path="test-results/partner-contract-signed.png", full_page=True)
