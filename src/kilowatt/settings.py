@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
     "interest-monthly": {"task": "kilowatt.finance.interest_monthly", "schedule": crontab(hour=2, minute=30)},
     "signatures-poll": {"task": "kilowatt.sales.signatures_poll", "schedule": crontab(minute="*/10")},
     "price-terms-daily": {"task": "kilowatt.sales.price_terms_daily", "schedule": crontab(hour=0, minute=15)},
+    # The 2nd of each month, 04:00: commission statements of the month before (after late events arrived).
+    "commissions-monthly": {
+        "task": "kilowatt.commissions.monthly",
+        "schedule": crontab(day_of_month=2, hour=4, minute=0),
+    },
 }
 
 # Payments and collections adapters (see docs/finance.md and docs/collections.md).
