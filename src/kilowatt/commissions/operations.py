@@ -11,16 +11,25 @@ Accrual, in short (docs: the scheme is data, see ``models.py``):
   share, rounded to grosz half up; then split among the beneficiaries so the pieces sum exactly to that
   amount (largest remainder). Beneficiaries: the opportunity's participants by their shares (else the
   contract's agent) share ``business_share`` per cent; the rest is the organisation's own part
-  (an entry without an agent).
+  (an entry without an agent). Only an active agent of an organisation in the contract's
+  organisation tree (the same top organisation) is paid; the share of anyone else is the own part.
 - Billed bases (per MWh billed, per cent of the net billed) accrue on each paid invoice of the
   contract; stages do not apply to them, nor clawback (the invoice was paid).
+- An invoice is paid when money the customer paid settled it (finance publishes
+  ``finance.invoice.paid-v1`` only then, never for one cancelled by a correction or written off).
 - A stage is released by its event: the signature, the start of supply of that point, or the
   contract's N-th paid invoice (counted from the ledger, so the count is right whatever order the
-  events come in). A stage is released once per point: its entries exist, or it is not released again.
+  events come in: a bill counts when settled in full, in part by a payment or a transfer, and not
+  written off). A stage is released once per point: its entries exist, or it is not released again.
 - Clawback: a withdrawal, a termination ending supply within ``clawback_months`` of the point's start
-  of supply (of the signature when supply never started), or a failed switch within that period of the
-  signature reverses every staged entry of the point not reversed yet; afterwards no stage of that
-  point accrues.
+  of supply (of the signature when supply never started), or the point's switch case cancelled within
+  that period of the signature reverses every staged entry of the point not reversed yet; afterwards
+  no stage of that point accrues. A DSO's rejection alone claws back nothing: the case can be corrected
+  and submitted again.
+
+Payout: the accepted statements of an organisation not paid out yet are netted at each payout,
+negative ones (clawbacks) included; a net of zero or less is carried to the next payout, so a clawback
+larger than a month's commission is recovered from later months.
 
 Each entry carries a ``key`` unique in the company naming what it comes from, and a clawback points at
 the entry it reverses (one-to-one): an event delivered twice, or a second event meaning the same thing,
@@ -30,7 +39,7 @@ creates nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,7 +50,7 @@ from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
 from kilowatt.billing.models import Invoice, InvoiceKind
-from kilowatt.channels.models import Organisation
+from kilowatt.channels.models import Agent, Organisation
 from kilowatt.commissions.models import (
     BILLED_BASES,
     CommissionBasis,
@@ -55,7 +64,12 @@ from kilowatt.commissions.models import (
     StatementLine,
     StatementStatus,
 )
-from kilowatt.commissions.queries import scheme_for_contract, statements_payable
+from kilowatt.commissions.queries import (
+    PayoutBalance,
+    payout_balances,
+    scheme_for_contract,
+    statements_awaiting_payout,
+)
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.models import AuditEntry, Company
 from kilowatt.core.money import ENERGY_QUANTUM, GROSZ, HALF_GROSZ, ZERO, money_round
@@ -66,6 +80,7 @@ from kilowatt.finance.models import LedgerEntry, LedgerEntryKind
 from kilowatt.network.models import SupplyPoint
 from kilowatt.sales.models import (
     Contract,
+    ContractCession,
     ContractStatus,
     ContractTermination,
     OpportunityParticipant,
@@ -76,6 +91,8 @@ HUNDRED = Decimal(100)
 STATEMENT_SERIES = "commission_statement"
 # Invoices that count as "paid invoices" of a contract (a note or a correction is not a bill).
 BILLS = (InvoiceKind.PERIODIC, InvoiceKind.FORECAST, InvoiceKind.SETTLEMENT)
+# Credits that are money the customer paid (a correction or a write-off cancels a debt, it does not pay it).
+MONEY_PAID = (LedgerEntryKind.PAYMENT, LedgerEntryKind.TRANSFER)
 
 
 # --- splitting and rates ------------------------------------------------------------------------------
@@ -113,10 +130,22 @@ class Beneficiary:
         return f"a{self.agent_id}" if self.agent_id is not None else "own"
 
 
+def _agents_of_tree(organisation: Organisation, user_ids: Iterable[int]) -> set[int]:
+    """Those of these users who are active agents of an organisation in the same tree as this one (the
+    same top organisation)."""
+    root = organisation.path.strip("/").split("/")[0] or str(organisation.pk)
+    return set(
+        Agent.objects.filter(
+            user_id__in=list(user_ids), is_active=True, organisation__path__startswith=f"/{root}/"
+        ).values_list("user_id", flat=True)
+    )
+
+
 def beneficiaries_of(*, contract: Contract, scheme: CommissionScheme) -> list[Beneficiary]:
     """The opportunity's participants by their shares (else the contract's agent alone) share the
-    business commission; the rest is the organisation's own part. No one to pay: all of it is the
-    organisation's."""
+    business commission; the rest is the organisation's own part. Only an active agent of the contract's
+    organisation tree (the same top organisation) is paid: the share of anyone else (staff, an agent of
+    another partner, one who left) is the organisation's too, as is all of it when there is no one to pay."""
     participants: list[tuple[int, Decimal]] = []
     if contract.opportunity_id is not None:
         participants = list(
@@ -126,15 +155,17 @@ def beneficiaries_of(*, contract: Contract, scheme: CommissionScheme) -> list[Be
         )
     if not participants and contract.agent_id is not None:
         participants = [(contract.agent_id, HUNDRED)]
-    business = Decimal(scheme.business_share) if participants else ZERO
     shares = sum((share for _user, share in participants), ZERO)
-    result = [
-        Beneficiary(user_id, business * share / shares)
-        for user_id, share in participants
-        if business and share
-    ]
-    if business < HUNDRED:
-        result.append(Beneficiary(None, HUNDRED - business))
+    if contract.organisation is None or not shares:
+        return [Beneficiary(None, HUNDRED)]
+    agents = _agents_of_tree(contract.organisation, {user_id for user_id, _share in participants})
+    business = Decimal(scheme.business_share)
+    paid = [(user_id, share) for user_id, share in participants if share and user_id in agents]
+    result = [Beneficiary(user_id, business * share / shares) for user_id, share in paid] if business else []
+    not_paid = shares - sum((share for _user, share in paid), ZERO)
+    own = HUNDRED - business + (business * not_paid / shares if not_paid and business else ZERO)
+    if own > 0:
+        result.append(Beneficiary(None, own))
     return result
 
 
@@ -415,7 +446,9 @@ def commission_on_supply_start(
 
 
 def paid_invoice_count(*, contract: Contract) -> int:
-    """How many bills of the contract are paid off now, from the ledger (allocations to each)."""
+    """How many bills of the contract are paid now, from the ledger: settled in full, in part with money
+    the customer paid (a payment, or credit moved from another account) and with no standing write-off.
+    A bill cancelled by a correction or given up by a write-off is not paid."""
     bills = Invoice.objects.filter(contract=contract, kind__in=BILLS).values("pk")
     return (
         LedgerEntry.objects.filter(
@@ -425,8 +458,18 @@ def paid_invoice_count(*, contract: Contract) -> int:
             document_id__in=bills,
             amount__gt=0,
         )
-        .annotate(settled=Sum("allocations_received__amount"))
-        .filter(settled__gte=F("amount") - HALF_GROSZ)
+        .annotate(
+            settled=Sum("allocations_received__amount"),
+            paid=Sum(
+                "allocations_received__amount", filter=Q(allocations_received__credit__kind__in=MONEY_PAID)
+            ),
+            written_off=Sum(
+                "allocations_received__amount",
+                filter=Q(allocations_received__credit__kind=LedgerEntryKind.WRITE_OFF),
+            ),
+        )
+        .filter(settled__gte=F("amount") - HALF_GROSZ, paid__gt=HALF_GROSZ)
+        .filter(Q(written_off__isnull=True) | Q(written_off__lt=HALF_GROSZ))
         .count()
     )
 
@@ -562,25 +605,34 @@ def commission_clawback_on_end(
 
 
 @transaction.atomic
-def commission_clawback_on_switch_failure(
-    *, contract_id: int, supply_point_id: int, failed_on: date, now: datetime
+def commission_clawback_on_switch_cancelled(
+    *, case_id: int, on_date: date, now: datetime
 ) -> list[CommissionEntry]:
-    """``switching.switch.failed-v1``: the point's staged commission is reversed when the switch failed
-    within the clawback period counted from the signature."""
-    contract = _contract_locked(contract_id)
+    """``switching.case.cancelled-v1``: the switch of a point finally failed (a rejection can be corrected
+    and submitted again, a cancellation is the end of that case), so the point's staged commission is
+    reversed when that happened within the clawback period counted from the signature. A case cancelled
+    because the contract ended (terminated or ceded) is left to the contract's end: its own rule decides."""
+    case = SwitchCase.objects.filter(pk=case_id).values("contract_id", "supply_point_id").first()
+    if case is None:
+        return []
+    contract = _contract_locked(case["contract_id"])
     if contract is None:
         return []
-    scheme = _scheme_of(contract, failed_on)
+    if contract.status in (ContractStatus.TERMINATED, ContractStatus.ENDED) or (
+        ContractCession.objects.filter(contract=contract).exists()
+    ):
+        return []
+    scheme = _scheme_of(contract, on_date)
     if scheme is None or scheme.basis in BILLED_BASES:
         return []
-    anchor = contract.signed_on or failed_on
-    if failed_on >= anchor + relativedelta(months=scheme.clawback_months):
+    anchor = contract.signed_on or on_date
+    if on_date >= anchor + relativedelta(months=scheme.clawback_months):
         return []
     return _clawback(
         contract=contract,
-        point_ids=[supply_point_id],
-        reason=_("the switch failed"),
-        occurred_on=failed_on,
+        point_ids=[case["supply_point_id"]],
+        reason=_("the switch was cancelled"),
+        occurred_on=on_date,
         now=now,
     )
 
@@ -690,7 +742,9 @@ def statement_accept(
 
 @dataclass(frozen=True)
 class PayoutRow:
-    statement: CommissionStatement
+    """One payee's line of the payout file: the net of its statements (``number`` lists them)."""
+
+    statements: tuple[CommissionStatement, ...]
     organisation: str
     nip: str
     iban: str
@@ -700,19 +754,20 @@ class PayoutRow:
 
 @dataclass(frozen=True)
 class PayoutBatch:
-    """Statements exported for payout now, and the accepted ones left out for want of a bank account."""
+    """The rows exported for payout now; the organisations left out for want of a bank account; and those
+    whose statements net to zero or less, carried to the next payout (both stay accepted)."""
 
     rows: list[PayoutRow]
-    missing_account: list[CommissionStatement]
+    missing_account: list[PayoutBalance]
+    carried: list[PayoutBalance] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
         return sum((row.amount for row in self.rows), ZERO)
 
 
-def _payout_details(statement: CommissionStatement, holders: dict[int, Organisation]) -> tuple[str, str]:
+def _payout_details(organisation: Organisation, holders: dict[int, Organisation]) -> tuple[str, str]:
     """NIP and IBAN of the organisation, else of the nearest organisation above it that has them."""
-    organisation = statement.organisation
     chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
     nip = iban = ""
     for organisation_id in reversed(chain):
@@ -724,47 +779,76 @@ def _payout_details(statement: CommissionStatement, holders: dict[int, Organisat
     return nip, iban
 
 
+def balances_text(balances: Iterable[PayoutBalance]) -> str:
+    """``Partner alpha: -30.54 PLN (RP/000003/2026, RP/000004/2026)``, one after another."""
+    return "; ".join(
+        _("%(organisation)s: %(total)s PLN (%(numbers)s)")
+        % {"organisation": b.organisation.name, "total": b.total, "numbers": b.numbers}
+        for b in balances
+    )
+
+
 @transaction.atomic
 def payout_export(
     *, company: Company, month: date | None, actor: AbstractBaseUser | None, now: datetime
 ) -> PayoutBatch:
-    """Accepted statements with something to pay (of ``month``, or every month) become paid out, each
-    once, in the batch returned for the payout file. A statement of an organisation without a bank
-    account (its own or above it) stays accepted and is listed in ``missing_account``.
-    Raises NothingToPayOut when no statement can be paid out."""
-    statements = list(statements_payable(company=company, month=month).select_for_update(of=("self",)))
-    ids = {int(part) for s in statements for part in s.organisation.path.strip("/").split("/") if part}
+    """The payout of ``month`` (every month when None): per organisation, every accepted statement not
+    paid out yet of that month and the months before, those with a negative total included, is netted.
+    A positive net is one row of the batch (its statements listed) and all those statements become paid
+    out, each in one payout only; a net of zero or less pays nothing and leaves them accepted, carried to
+    the next payout (``carried``): a clawback larger than a month's commission is recovered from later
+    months. An organisation without a bank account (its own or above it) stays accepted as well
+    (``missing_account``). Raises NothingToPayOut when there is no row to export."""
+    statements = list(
+        statements_awaiting_payout(company=company, month=month).select_for_update(of=("self",))
+    )
+    balances = payout_balances(statements=statements)
+    ids = {int(part) for b in balances for part in b.organisation.path.strip("/").split("/") if part}
     holders = {o.pk: o for o in Organisation.objects.filter(pk__in=ids)}
     rows: list[PayoutRow] = []
-    missing: list[CommissionStatement] = []
-    for statement in statements:
-        nip, iban = _payout_details(statement, holders)
+    missing: list[PayoutBalance] = []
+    carried: list[PayoutBalance] = []
+    for balance in balances:
+        if not balance.payable:
+            carried.append(balance)
+            continue
+        nip, iban = _payout_details(balance.organisation, holders)
         if not iban:
-            missing.append(statement)
+            missing.append(balance)
             continue
         rows.append(
-            PayoutRow(statement, statement.organisation.name, nip, iban, statement.number, statement.total)
+            PayoutRow(
+                balance.statements, balance.organisation.name, nip, iban, balance.numbers, balance.total
+            )
         )
     if not rows:
-        raise NothingToPayOut(
-            _("No accepted statement with a bank account is waiting for payout.")
-            if missing
-            else _("No accepted statement is waiting for payout."),
-        )
-    CommissionStatement.objects.filter(pk__in=[row.statement.pk for row in rows]).update(
+        if missing:
+            message = _("No organisation owed a payout has a bank account: %(balances)s.") % {
+                "balances": balances_text(missing)
+            }
+        elif carried:
+            message = _(
+                "Nothing to pay out: the accepted statements net to zero or less and are carried to "
+                "the next payout: %(balances)s."
+            ) % {"balances": balances_text(carried)}
+        else:
+            message = _("No accepted statement is waiting for payout.")
+        raise NothingToPayOut(message)
+    paid = [statement for row in rows for statement in row.statements]
+    CommissionStatement.objects.filter(pk__in=[s.pk for s in paid]).update(
         status=StatementStatus.PAID_OUT, paid_out_at=now
     )
-    for row in rows:
+    for statement in paid:
         audit_record(
             company=company,
-            instance=row.statement,
+            instance=statement,
             action=AuditEntry.Action.UPDATED,
             before={"status": StatementStatus.ACCEPTED},
             after={"status": StatementStatus.PAID_OUT},
             actor=actor,
             at=now,
         )
-    return PayoutBatch(rows, missing)
+    return PayoutBatch(rows, missing, carried)
 
 
 def statement_totals_check(*, statement: CommissionStatement) -> bool:

@@ -8,12 +8,14 @@ statements only of the organisations in the scope."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from kilowatt.channels.models import Organisation
 from kilowatt.channels.queries import PartnerScope
 from kilowatt.commissions.models import (
     CommissionEntry,
@@ -253,11 +255,47 @@ def unsettled_until(*, company: Company, period_end: date) -> list[UnsettledRow]
     ]
 
 
-def statements_payable(*, company: Company, month: date | None = None) -> QuerySet[CommissionStatement]:
-    """Accepted statements with something to pay, not exported for payout yet."""
-    statements = CommissionStatement.objects.filter(
-        company=company, status=StatementStatus.ACCEPTED, total__gt=0
-    ).select_related("organisation")
+def statements_awaiting_payout(
+    *, company: Company, month: date | None = None
+) -> QuerySet[CommissionStatement]:
+    """Accepted statements not exported for payout yet, of ``month`` and every month before it (of every
+    month when None), those with a total of zero or less included: a payout nets them per organisation.
+    A statement owing money back (negative) is netted whether or not the organisation accepted it, so
+    leaving it unaccepted never escapes the recovery."""
+    statements = (
+        CommissionStatement.objects.filter(company=company)
+        .filter(Q(status=StatementStatus.ACCEPTED) | Q(status=StatementStatus.ISSUED, total__lt=0))
+        .select_related("organisation")
+    )
     if month is not None:
-        statements = statements.filter(period_start=month_start(month))
-    return statements.order_by("period_start", "organisation__path")
+        statements = statements.filter(period_start__lte=month_start(month))
+    return statements.order_by("organisation__path", "period_start", "id")
+
+
+@dataclass(frozen=True)
+class PayoutBalance:
+    """An organisation's accepted statements not paid out yet, netted: a positive total is paid out in one
+    row, a total of zero or less (a clawback larger than later commission) is carried to the next payout."""
+
+    organisation: Organisation
+    statements: tuple[CommissionStatement, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((statement.total for statement in self.statements), ZERO)
+
+    @property
+    def numbers(self) -> str:
+        return ", ".join(statement.number for statement in self.statements)
+
+    @property
+    def payable(self) -> bool:
+        return self.total > 0
+
+
+def payout_balances(*, statements: Iterable[CommissionStatement]) -> list[PayoutBalance]:
+    """These statements (``statements_awaiting_payout``) per organisation, in the order given."""
+    grouped: dict[int, list[CommissionStatement]] = {}
+    for statement in statements:
+        grouped.setdefault(statement.organisation_id, []).append(statement)
+    return [PayoutBalance(group[0].organisation, tuple(group)) for group in grouped.values()]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -65,27 +66,37 @@ class StatementDocument:
         return "commission-" + self.statement.number.replace("/", "-")
 
 
-def _agent_label(entry: CommissionEntry) -> str:
-    user = entry.agent
+def _user_label(user) -> str:
     if user is None:
         return _("The organisation's own part")
     return user.get_full_name() or user.get_username()
 
 
+def _agent_label(entry: CommissionEntry) -> str:
+    return _user_label(entry.agent)
+
+
 def statement_document(
     *, statement: CommissionStatement, agent_user_id: int | None = None
 ) -> StatementDocument:
-    """The statement's lines per agent (by name), the own part last; two queries."""
+    """The statement's lines per agent (by name), the own part last; with ``agent_user_id`` that agent's
+    extract (marked with their name even when none of the lines is theirs). One query, two for an extract
+    without lines."""
     groups: dict[int | None, AgentGroup] = {}
-    extract_for = ""
     for line in statement_lines(statement=statement, agent_user_id=agent_user_id):
         entry = line.entry
         group = groups.get(entry.agent_id)
         if group is None:
             group = groups[entry.agent_id] = AgentGroup(_agent_label(entry), entry.agent_id)
         group.entries.append(entry)
-        if agent_user_id is not None:
-            extract_for = group.label
+    extract_for = ""
+    if agent_user_id is not None:
+        mine = groups.get(agent_user_id)
+        user = get_user_model().objects.filter(pk=agent_user_id).first() if mine is None else None
+        if mine is not None:
+            extract_for = mine.label
+        else:  # none of the lines is theirs: still their extract, never the organisation's statement
+            extract_for = _user_label(user) if user is not None else str(agent_user_id)
     ordered = [g for key, g in groups.items() if key is not None] + ([groups[None]] if None in groups else [])
     return StatementDocument(statement, ordered, extract_for)
 

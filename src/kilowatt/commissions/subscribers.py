@@ -1,5 +1,7 @@
-"""Commissions listen to sales (signature, termination, withdrawal), switching (start of supply, failed
-switch) and finance (invoice paid): each event accrues or claws back entries, once however often it comes."""
+"""Commissions listen to sales (signature, termination, withdrawal), switching (start of supply, a switch
+case cancelled) and finance (invoice paid): each event accrues or claws back entries, once however often
+it comes. A DSO's rejection (``switching.switch.failed-v1``) is not listened to: a rejected case can be
+corrected and submitted again; only its cancellation ends the switch."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ def subscribe() -> None:
     event_subscribe("finance.invoice.paid-v1", invoice_paid)
     event_subscribe("sales.contract.terminated-v1", contract_terminated)
     event_subscribe("sales.contract.withdrawn-v1", contract_withdrawn)
-    event_subscribe("switching.switch.failed-v1", switch_failed)
+    event_subscribe("switching.case.cancelled-v1", switch_cancelled)
 
 
 def _day(event: OutboxEvent, field: str) -> date:
@@ -79,12 +81,9 @@ def contract_withdrawn(event: OutboxEvent) -> None:
     )
 
 
-def switch_failed(event: OutboxEvent) -> None:
-    from kilowatt.commissions.operations import commission_clawback_on_switch_failure
+def switch_cancelled(event: OutboxEvent) -> None:
+    from kilowatt.commissions.operations import commission_clawback_on_switch_cancelled
 
-    commission_clawback_on_switch_failure(
-        contract_id=event.payload["contract_id"],
-        supply_point_id=event.payload["supply_point_id"],
-        failed_on=_day(event, "failed_on"),
-        now=event.occurred_at,
+    commission_clawback_on_switch_cancelled(
+        case_id=event.payload["case_id"], on_date=_day(event, "cancelled_on"), now=event.occurred_at
     )

@@ -139,28 +139,50 @@ def _settle(items: list[OpenItem], named: Mapping[int, Iterable[str]]) -> list[S
 
 
 def _invoices_paid(items: list[OpenItem], settled: list[Settlement]) -> list[tuple[OpenItem, date]]:
-    """Invoices these settlements paid off in full, with the day of the payment that finished them."""
+    """Invoices these settlements finished settling with money the customer paid: at least one of them
+    comes from a payment (or a transfer of the customer's credit) and none from a write-off; with the day
+    of the last payment among them. An invoice settled only by a correction or a credit note is not paid.
+    Earlier write-offs are looked for when the events are recorded (``_paid_events_record``)."""
+    money_paid = (LedgerEntryKind.PAYMENT, LedgerEntryKind.TRANSFER)
     last_paid_on: dict[int, date] = {}
+    written_off: set[int] = set()
     for settlement in settled:
+        if settlement.credit_kind == LedgerEntryKind.WRITE_OFF:
+            written_off.add(settlement.debit_id)
+        if settlement.credit_kind not in money_paid:
+            continue
         last_paid_on[settlement.debit_id] = max(
             settlement.credit_posted_on, last_paid_on.get(settlement.debit_id, settlement.credit_posted_on)
         )
     return [
         (item, last_paid_on[item.entry_id])
         for item in items
-        if item.entry_id in last_paid_on and item.open == 0 and item.kind == LedgerEntryKind.INVOICE
+        if item.entry_id in last_paid_on
+        and item.entry_id not in written_off
+        and item.open == 0
+        and item.kind == LedgerEntryKind.INVOICE
     ]
 
 
 def _paid_events_record(company_id: int, paid: list[tuple[OpenItem, date]], now: datetime) -> None:
-    """``finance.invoice.paid-v1`` for each invoice paid off (commissions release stages on it)."""
+    """``finance.invoice.paid-v1`` for each invoice paid off (commissions release stages on it); not for
+    one that a standing write-off settled in part (the debt was given up, not paid). Runs after the
+    batch's allocations are stored."""
     if not paid:
         return
-    documents = dict(
-        LedgerEntry.objects.filter(pk__in=[item.entry_id for item, _ in paid]).values_list(
-            "pk", "document_id"
+    entry_ids = sorted({item.entry_id for item, _ in paid})
+    documents: dict[int, int] = {}
+    written_off: set[int] = set()
+    for start in range(0, len(entry_ids), CHUNK):
+        chunk = entry_ids[start : start + CHUNK]
+        documents.update(LedgerEntry.objects.filter(pk__any_of=chunk).values_list("pk", "document_id"))
+        written_off.update(
+            Allocation.objects.filter(debit_id__any_of=chunk, credit__kind=LedgerEntryKind.WRITE_OFF)
+            .values("debit_id")
+            .annotate(net=Sum("amount"))
+            .filter(net__gt=HALF_GROSZ)  # a write-off undone since (its allocation reversed) does not count
+            .values_list("debit_id", flat=True)
         )
-    )
     OutboxEvent.objects.bulk_create(
         [
             OutboxEvent(
@@ -176,6 +198,7 @@ def _paid_events_record(company_id: int, paid: list[tuple[OpenItem, date]], now:
                 occurred_at=now,
             )
             for item, paid_on in paid
+            if item.entry_id not in written_off
         ],
         batch_size=2000,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,8 @@ from kilowatt.commissions.models import CommissionStatement, StatementLine, Stat
 from kilowatt.commissions.operations import statement_accept
 from kilowatt.core.clock import WARSAW, FixedClock
 from kilowatt.core.models import Role
+from kilowatt.core.operations import outbox_dispatch
+from kilowatt.sales.lifecycle.terminations import contract_terminate
 from tests.conftest import make_staff
 from tests.integration.commissions import builders
 
@@ -112,6 +114,35 @@ def test_the_payout_export_downloads_the_accepted_statements_once(world, manager
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[2]][3:] == [world.beta_march.number, 13.65]
     assert manager.post("/commissions/payout/", {"month": "2026-03", "format": "pdf"}).status_code == 400
+
+
+def test_the_payout_nets_a_clawback_and_the_page_says_what_is_carried(world, manager, now):
+    # Alpha's March statement is paid out; the sale is terminated in April: April's statement nets -80.54.
+    statement_accept(statement=world.alpha_march, actor=world.marta, now=MAY.now())
+    manager.post("/commissions/payout/", {"month": "2026-03", "format": "csv"})
+    contract_terminate(contract=world.sale.contract, initiated_by="customer", received_on=date(2026, 4, 5),
+                       reason="", actor=None, now=now)  # fmt: skip
+    outbox_dispatch(now=now)
+    manager.post("/commissions/settle/", {"month": "2026-04"})
+    april = CommissionStatement.objects.get(period_start="2026-04-01", organisation=world.alpha)
+    assert april.total == D("-80.54")
+    statement_accept(statement=april, actor=world.marta, now=MAY.now())
+    statement_accept(statement=world.beta_march, actor=world.bogna, now=MAY.now())
+    text = manager.get("/commissions/?month=2026-04").content.decode()
+    balances = text[text.index('id="payout-balances"') :]
+    assert "Partner alpha" in balances and april.number in balances and "-80.54 PLN" in balances
+    assert "Nothing to pay: carried to the next payout" in balances
+    assert "Partner beta" in balances and "13.65 PLN" in balances and 'id="payable">1<' in text
+    # The export of April pays beta (March, before it) and nothing to alpha, which the next page says.
+    response = manager.post("/commissions/payout/", {"month": "2026-04", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == ["Partner beta"]
+    text = manager.get("/commissions/?month=2026-04").content.decode()
+    assert "carried to the next payout: Partner alpha: -80.54 PLN (" in text
+    assert CommissionStatement.objects.get(pk=april.pk).status == StatementStatus.ACCEPTED
+    assert 'id="payable">0<' in text and "disabled>Export the payouts of this month" in text
+    refused = manager.post("/commissions/payout/", {"month": "2026-04", "format": "csv"}, follow=True)
+    assert "Nothing to pay out" in refused.content.decode() and april.number in refused.content.decode()
 
 
 def test_no_one_else_gets_in(world, company, other_company, rival_user):

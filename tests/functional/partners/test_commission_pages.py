@@ -65,7 +65,7 @@ def test_a_manager_sees_the_organisations_entries_and_the_home_panel(world):
     # for 70 % → 30.03), point 2's 40 % and 30 % (50.51 for 30 % → 67.35 and 50.51): 147.89.
     assert 'id="commission-accrued">40.04 PLN' in home
     assert "3 payout stages to come, about 147.89 PLN" in home
-    assert "statement(s) waiting for your acceptance" in home
+    assert '<span class="unread">1</span> statement waiting for your acceptance' in home
     anna = client_of(world.anna).get("/partners/").content.decode()
     # Anna: 19.22 in April; 33.63 released for 70 % → 14.41, 24.25 for 30 % → 32.33 and 24.25: 70.99.
     assert 'id="commission-accrued">19.22 PLN' in anna and "about 70.99 PLN" in anna
@@ -109,6 +109,20 @@ def test_statements_a_plain_agent_gets_their_lines_a_manager_the_whole_and_accep
     assert statement.status == StatementStatus.ACCEPTED and statement.accepted_by == world.marta
     again = marta.post(url, {"csrfmiddlewaretoken": detail.cookies["csrftoken"].value}, follow=True)
     assert "already accepted" in again.content.decode()
+
+
+def test_a_plain_agent_without_lines_of_theirs_sees_an_empty_extract_not_the_statement(world):
+    from tests import factories
+
+    celina = client_of(factories.agent(world.alpha, "celina").user)  # sold nothing in March
+    statement = world.alpha_march
+    detail = celina.get(f"/partners/commissions/statements/{statement.pk}/").content.decode()
+    assert "Your lines of your organisation" in detail and "Total for Celina" in detail
+    assert "Subtotal: Anna" not in detail and "80.54" not in detail
+    assert "Agents' commission" not in detail and "Agents&#x27; commission" not in detail
+    pdf = celina.get(f"/partners/commissions/statements/{statement.pk}/pdf/")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Extract for Celina" in text and "80.54" not in text
 
 
 def _routes() -> list[str]:

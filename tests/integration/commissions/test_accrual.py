@@ -1,17 +1,20 @@
 """Commission accrued from events: amounts worked by hand (two points, stages 30/40/30, participants 60/40,
 80 % business share), the most specific rate, each stage once however often its event comes, clawback on
-early termination, withdrawal and a failed switch (once), nothing accrued after a clawback, billed bases,
-and which scheme pays (organisation, the one above it, the channel)."""
+early termination, withdrawal and a cancelled switch (once; a DSO's rejection corrected and submitted again
+claws back nothing), nothing accrued after a clawback, billed bases on invoices paid with money only (not
+cancelled by a correction nor written off), only agents of the contract's organisation tree paid, and which
+scheme pays (organisation, the one above it, the channel)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from kilowatt.commissions.models import CommissionEntry, EntryKind
 from kilowatt.commissions.operations import stage_shares_check
 from kilowatt.commissions.queries import entries_total, period_total, scheme_for_contract
+from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import OutboxEvent
 from kilowatt.core.operations import event_record, outbox_dispatch
@@ -20,6 +23,7 @@ from kilowatt.switching.models import SwitchCase
 from kilowatt.switching.operations import (
     DsoAnswer,
     answer_apply,
+    case_cancel,
     case_resubmit,
     case_submitted,
     case_withdraw,
@@ -192,33 +196,77 @@ def test_a_termination_after_the_clawback_period_keeps_the_commission(company, n
     assert entries_total(entries=CommissionEntry.objects.filter(agent=anna)) == D("80.00")
 
 
-def test_a_failed_switch_claws_back_that_point_once_even_when_the_event_comes_twice(setup, now):
+def _resubmitted_and_started(sale, point, now):
+    """The rejected case of ``point`` is corrected, submitted again, accepted and supply starts."""
+    case = case_resubmit(case=SwitchCase.objects.get(supply_point=point), actor=None, now=now)
+    case = case_submitted(case=case, now=now)
+    case = answer_apply(
+        case=case, answer=DsoAnswer(case.number, point.code, "accepted", start_date=START), now=now
+    )
+    answer_apply(case=case, answer=DsoAnswer(case.number, point.code, "started", start_date=START,
+                 meter_serial="M-1", readings={"all": D("10")}), now=now)  # fmt: skip
+    outbox_dispatch(now=now)
+
+
+def test_a_rejected_switch_submitted_again_keeps_and_pays_every_stage(setup, now):
+    sale, anna, *_ = setup
+    point1, point2 = sale.points
+    builders.sign(sale, now)
+    builders.reject_switch(sale, point1, now)  # the DSO rejects a correctable error (E17)
+    assert OutboxEvent.objects.filter(name="switching.switch.failed-v1").exists()
+    assert not CommissionEntry.objects.filter(kind=EntryKind.CLAWBACK).exists()
+    # The case is fixed and submitted again; supply starts at both points: both accrue their stage.
+    _resubmitted_and_started(sale, point1, now)
+    builders.start_supply(sale, point2, now)
+    started = CommissionEntry.objects.filter(stage__trigger="supply_started")
+    assert set(started.values_list("supply_point", flat=True)) == {point1.pk, point2.pk}
+    # And the last 30 % with two paid invoices: every stage of both points, 100.10 + 225.70 (see above).
+    builders.paid_invoice(sale, now, paid_on=date(2026, 5, 20))
+    builders.paid_invoice(sale, now, paid_on=date(2026, 6, 22), period_start=date(2026, 5, 1))
+    entries = CommissionEntry.objects.filter(contract=sale.contract)
+    assert entries.count() == 18 and not entries.filter(kind=EntryKind.CLAWBACK).exists()
+    assert entries_total(entries=entries) == D("325.80")
+
+
+def test_a_cancelled_switch_claws_back_that_point_once_even_when_the_event_comes_twice(setup, now):
     sale, anna, *_ = setup
     point1, point2 = sale.points
     builders.sign(sale, now)
     builders.reject_switch(sale, point1, now)
+    later = now + timedelta(days=20)
+    case_cancel(case=SwitchCase.objects.get(supply_point=point1), reason="No agreement with the DSO",
+                actor=None, now=later)  # fmt: skip
+    outbox_dispatch(now=later)
     clawbacks = CommissionEntry.objects.filter(kind=EntryKind.CLAWBACK)
     assert clawbacks.count() == 3 and set(clawbacks.values_list("supply_point", flat=True)) == {point1.pk}
+    assert {c.occurred_on for c in clawbacks} == {later.astimezone(WARSAW).date()}
     assert entries_total(entries=CommissionEntry.objects.filter(supply_point=point1)) == D("0.00")
     assert entries_total(entries=CommissionEntry.objects.filter(supply_point=point2)) == D("67.71")
-    failed = OutboxEvent.objects.get(name="switching.switch.failed-v1")
-    OutboxEvent.objects.filter(pk=failed.pk).update(dispatched_at=None)
-    event_record(company=failed.company, name=failed.name, payload=failed.payload, occurred_at=now)
-    outbox_dispatch(now=now)
+    cancelled = OutboxEvent.objects.get(name="switching.case.cancelled-v1")
+    OutboxEvent.objects.filter(pk=cancelled.pk).update(dispatched_at=None)
+    event_record(company=cancelled.company, name=cancelled.name, payload=cancelled.payload, occurred_at=later)
+    outbox_dispatch(now=later)
     assert clawbacks.count() == 3
-    # The case is fixed and submitted again; supply starts at both points: only point 2 accrues its stage.
-    case = case_resubmit(case=SwitchCase.objects.get(supply_point=point1), actor=None, now=now)
-    case = case_submitted(case=case, now=now)
-    case = answer_apply(
-        case=case, answer=DsoAnswer(case.number, point1.code, "accepted", start_date=START), now=now
-    )
-    answer_apply(case=case, answer=DsoAnswer(case.number, point1.code, "started", start_date=START,
-                 meter_serial="M-1", readings={"all": D("10")}), now=now)  # fmt: skip
-    outbox_dispatch(now=now)
-    builders.start_supply(sale, point2, now)
+    # The other point still starts and earns its stage; the cancelled one earns nothing more.
+    builders.start_supply(sale, point2, later)
     started = CommissionEntry.objects.filter(stage__trigger="supply_started")
     assert set(started.values_list("supply_point", flat=True)) == {point2.pk}
-    assert entries_total(entries=CommissionEntry.objects.filter(supply_point=point1)) == D("0.00")
+
+
+def test_a_switch_cancelled_after_the_clawback_period_keeps_the_commission(company, now):
+    prices = builders.prices(company)
+    alpha = factories.organisation(company, now, "alpha")
+    anna = factories.agent(alpha, "anna").user
+    builders.assign(builders.scheme(company, clawback_months=1, rates=[{"rate": "100"}]), organisation=alpha)
+    sale = builders.sale(
+        company, now, prices, organisation=alpha, participants=[(anna, "100")], annuals=["1000"]
+    )
+    builders.sign(sale, now)  # 10 March: the period ends 10 April
+    later = datetime(2026, 4, 20, 10, 0, tzinfo=WARSAW)
+    case_cancel(case=SwitchCase.objects.get(contract=sale.contract), reason="The customer changed their mind",
+                actor=None, now=later)  # fmt: skip
+    outbox_dispatch(now=later)
+    assert not CommissionEntry.objects.filter(kind=EntryKind.CLAWBACK).exists()
 
 
 def test_a_withdrawal_claws_back_everything(setup, now):

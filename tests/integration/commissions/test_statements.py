@@ -1,7 +1,8 @@
 """Monthly settlement: a statement per organisation with every entry up to the month's end not settled
 before, totals equal to the sum of its lines, per-agent subtotals in the PDF and XLSX, settling twice
 changes nothing, a month not ended is refused; acceptance; the payout export marks statements paid out
-once, with the IBAN of the organisation (or the one above it)."""
+once, with the IBAN of the organisation (or the one above it), nets each organisation's accepted statements
+up to its month (a negative one carried until later commission recovers it); a plain agent's extract."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ from kilowatt.commissions.operations import (
 from kilowatt.commissions.queries import entries_total, period_total
 from kilowatt.commissions.statements import payout_file, statement_document, statement_pdf, statement_xlsx
 from kilowatt.core.models import NumberSeries
+from kilowatt.core.operations import outbox_dispatch
+from kilowatt.core.periods import month_start
+from kilowatt.sales.lifecycle.terminations import contract_terminate
 from tests import factories
 from tests.integration.commissions import builders
 from tests.integration.commissions.builders import D
 
 pytestmark = pytest.mark.django_db
-MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+MARCH, APRIL, MAY, JUNE = date(2026, 3, 1), date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)
 
 
 @pytest.fixture
@@ -198,3 +202,132 @@ def test_an_organisation_without_a_bank_account_stays_accepted(company, now, sol
     assert [(r.number, r.iban, r.nip) for r in batch.rows] == [
         (second.number, "PL27114020040000300201355387", "5260250274")
     ]
+
+
+def _sale_signed(company, now, organisation, agent, on_date, points: int):
+    """A sale of ``points`` points under the scheme of ``organisation`` valid then, signed on ``on_date``."""
+    sold = builders.sale(
+        company, now, builders.prices(company), organisation=organisation, participants=[(agent, "100")],
+        annuals=["1000"] * points,
+    )  # fmt: skip
+    builders.sign(sold, now, on_date=on_date)
+    return sold
+
+
+def _settled_and_accepted(company, organisation, manager, month, now):
+    statements = month_settle(company=company, month=month, on_date=month_start(month, offset=1), now=now)
+    [statement] = [s for s in statements if s.organisation == organisation]
+    return statement_accept(statement=statement, actor=manager, now=now)
+
+
+def test_a_clawback_larger_than_a_month_is_netted_at_payout_until_recovered(company, now):
+    w = builders.world(company, now)
+    # From May, alpha's new sales pay 50.00 a point, all of it on signature.
+    may_scheme = builders.scheme(company, code="may", basis="point", stages=(("signed", "100", 0),),
+                                 rates=[{"rate": "50"}], valid_from=MAY)  # fmt: skip
+    builders.assign(may_scheme, organisation=w.alpha, valid_from=MAY)
+    statement_accept(statement=w.alpha_march, actor=w.marta, now=now)
+    march = payout_export(company=company, month=MARCH, actor=None, now=now)
+    assert [(r.number, r.amount) for r in march.rows] == [(w.alpha_march.number, D("80.54"))]
+
+    # April: supply of point 1 started (+40.04), then the customer terminates early: everything accrued is
+    # clawed back (-80.54 of March's signature, -40.04 of April's start): April nets -80.54.
+    later = now + timedelta(days=30)
+    contract_terminate(contract=w.sale.contract, initiated_by="customer", received_on=date(2026, 4, 5),
+                       reason="", actor=None, now=later)  # fmt: skip
+    outbox_dispatch(now=later)
+    april = _settled_and_accepted(company, w.alpha, w.marta, APRIL, later)
+    assert april.total == D("-80.54")
+    with pytest.raises(NothingToPayOut) as refused:
+        payout_export(company=company, month=APRIL, actor=None, now=later)
+    assert "carried to the next payout" in refused.value.message and april.number in refused.value.message
+    assert "-80.54" in refused.value.message
+
+    # May: +50.00, but 50.00 - 80.54 < 0: nothing for alpha, both statements carried; beta is paid.
+    _sale_signed(company, later, w.alpha, w.anna, date(2026, 5, 10), points=1)
+    may = _settled_and_accepted(company, w.alpha, w.marta, MAY, later)
+    assert may.total == D("50.00")
+    statement_accept(statement=w.beta_march, actor=w.bogna, now=later)
+    batch = payout_export(company=company, month=MAY, actor=None, now=later)
+    assert [(r.organisation, r.number, r.amount) for r in batch.rows] == [
+        ("Partner beta", w.beta_march.number, D("13.65"))
+    ]
+    [carried] = batch.carried
+    assert (carried.organisation, carried.total) == (w.alpha, D("-30.54"))
+    assert carried.statements == (april, may)
+    statuses = dict(CommissionStatement.objects.filter(organisation=w.alpha).values_list("number", "status"))
+    assert statuses == {
+        w.alpha_march.number: StatementStatus.PAID_OUT,
+        april.number: StatementStatus.ACCEPTED,
+        may.number: StatementStatus.ACCEPTED,
+    }
+
+    # June: +100.00 nets 100.00 - 30.54 = 69.46, one row listing the three statements, all paid out.
+    _sale_signed(company, later, w.alpha, w.anna, date(2026, 6, 10), points=2)
+    june = _settled_and_accepted(company, w.alpha, w.marta, JUNE, later)
+    assert june.total == D("100.00")
+    batch = payout_export(company=company, month=JUNE, actor=None, now=later)
+    assert [(r.organisation, r.amount) for r in batch.rows] == [("Partner alpha", D("69.46"))]
+    [row] = batch.rows
+    assert row.statements == (april, may, june)
+    assert row.number == f"{april.number}, {may.number}, {june.number}" and batch.carried == []
+    content, _type = payout_file(batch=batch, file_format="csv")
+    assert content.decode().splitlines()[1].endswith(f";{april.number}, {may.number}, {june.number};69.46")
+    # Every statement is paid out, each in one payout: the next one finds nothing.
+    assert set(CommissionStatement.objects.values_list("status", flat=True)) == {StatementStatus.PAID_OUT}
+    with pytest.raises(NothingToPayOut):
+        payout_export(company=company, month=None, actor=None, now=later)
+    # Paid out in all: 80.54 + 69.46 = 150.00, alpha's net commission.
+    assert entries_total(entries=CommissionEntry.objects.filter(organisation=w.alpha)) == D("150.00")
+
+
+def test_a_negative_statement_left_unaccepted_is_netted_all_the_same(company, now):
+    w = builders.world(company, now)
+    may_scheme = builders.scheme(company, code="may", basis="point", stages=(("signed", "100", 0),),
+                                 rates=[{"rate": "50"}], valid_from=MAY)  # fmt: skip
+    builders.assign(may_scheme, organisation=w.alpha, valid_from=MAY)
+    statement_accept(statement=w.alpha_march, actor=w.marta, now=now)
+    payout_export(company=company, month=MARCH, actor=None, now=now)
+    later = now + timedelta(days=30)
+    contract_terminate(contract=w.sale.contract, initiated_by="customer", received_on=date(2026, 4, 5),
+                       reason="", actor=None, now=later)  # fmt: skip
+    outbox_dispatch(now=later)
+    [april] = [
+        s
+        for s in month_settle(company=company, month=APRIL, on_date=MAY, now=later)
+        if s.organisation == w.alpha
+    ]
+    assert april.total == D("-80.54") and april.status == StatementStatus.ISSUED  # never accepted
+    _sale_signed(company, later, w.alpha, w.anna, date(2026, 5, 10), points=3)
+    may = _settled_and_accepted(company, w.alpha, w.marta, MAY, later)
+    batch = payout_export(company=company, month=MAY, actor=None, now=later)
+    [row] = [r for r in batch.rows if r.organisation == "Partner alpha"]
+    assert row.amount == may.total - D("80.54") and row.statements == (april, may)
+
+
+def test_a_payout_takes_the_accepted_statements_up_to_its_month_only(company, now, sold):
+    alpha, branch, anna, *_ = sold
+    first, second = month_settle(company=company, month=MARCH, on_date=APRIL, now=now)
+    [april] = month_settle(company=company, month=APRIL, on_date=date(2026, 5, 1), now=now)
+    for statement in (first, april):
+        statement_accept(statement=statement, actor=anna, now=now)
+    batch = payout_export(company=company, month=MARCH, actor=None, now=now)
+    assert [(r.number, r.amount) for r in batch.rows] == [(first.number, D("80.54"))]
+    assert CommissionStatement.objects.get(pk=april.pk).status == StatementStatus.ACCEPTED
+    batch = payout_export(company=company, month=None, actor=None, now=now)
+    assert [(r.number, r.amount) for r in batch.rows] == [(april.number, D("40.04"))]
+
+
+def test_a_plain_agents_extract_without_lines_of_theirs_is_still_their_extract(company, now, sold):
+    alpha, *_ = sold
+    celina = factories.agent(alpha, "celina").user  # sold nothing in March
+    statement = month_settle(company=company, month=MARCH, on_date=APRIL, now=now)[0]
+    mine = statement_document(statement=statement, agent_user_id=celina.pk)
+    assert (mine.extract_for, mine.groups, mine.total) == ("Celina", [], D("0.00"))
+    sheet = load_workbook(io.BytesIO(statement_xlsx(document=mine))).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[5][:2] == ["Extract for", "Celina"]
+    assert not any(r[0] in ("Agents' commission", "Organisation's own part") for r in rows)
+    assert [D(str(r[7])) for r in rows if r[0] == "Total"] == [D("0")]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(statement_pdf(document=mine))).pages)
+    assert "Extract for Celina" in text and "80.54" not in text

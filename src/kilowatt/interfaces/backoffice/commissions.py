@@ -1,6 +1,7 @@
 """Back office pages of commissions: the statements of a month with their totals and what settling the
-month would take, settling it, a statement's lines (PDF, XLSX), and the payout export of accepted
-statements (XLSX or CSV), which marks them paid out."""
+month would take, settling it, a statement's lines (PDF, XLSX), and the payout export (XLSX or CSV): per
+organisation the net of its accepted statements up to the month, which marks them paid out; a net of zero
+or less is carried to the next payout, and the page says so."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kilowatt.commissions.operations import month_settle, payout_export
+from kilowatt.commissions.operations import balances_text, month_settle, payout_export
 from kilowatt.commissions.queries import (
+    payout_balances,
     period_total,
     statement_of_company,
+    statements_awaiting_payout,
     statements_of_month,
-    statements_payable,
     unsettled_until,
 )
 from kilowatt.commissions.statements import (
@@ -65,6 +67,7 @@ def commissions_home(request: HttpRequest) -> HttpResponse:
     statements = list(
         statements_of_month(company=request.company, month=month).order_by("organisation__path")
     )
+    balances = payout_balances(statements=statements_awaiting_payout(company=request.company, month=month))
     return render(
         request,
         "backoffice/commissions/home.html",
@@ -81,7 +84,8 @@ def commissions_home(request: HttpRequest) -> HttpResponse:
             "accrued": period_total(company=request.company, period_start=month, period_end=period_end),
             "unsettled": unsettled_until(company=request.company, period_end=period_end),
             "can_settle": period_end <= today,
-            "payable": statements_payable(company=request.company, month=month).count(),
+            "balances": balances,
+            "payable": sum(1 for balance in balances if balance.payable),
             "formats": PAYOUT_FORMATS,
         },
     )
@@ -156,8 +160,17 @@ def payout_export_view(request: HttpRequest) -> HttpResponse:
     if batch.missing_account:
         messages.warning(
             request,
-            _("Not exported, no bank account for payouts: %(numbers)s.")
-            % {"numbers": ", ".join(f"{s.number} ({s.organisation.name})" for s in batch.missing_account)},
+            _("Not exported, no bank account for payouts: %(balances)s.")
+            % {"balances": balances_text(batch.missing_account)},
+        )
+    if batch.carried:
+        messages.warning(
+            request,
+            _(
+                "Nothing paid to these organisations: their statements net to zero or less, "
+                "carried to the next payout: %(balances)s."
+            )
+            % {"balances": balances_text(batch.carried)},
         )
     content, content_type = payout_file(batch=batch, file_format=file_format)
     stem = f"commission-payout-{month:%Y-%m}" if month else "commission-payout"
