@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.commissions import models
-from kilowatt.commissions.operations import stage_shares_check
+from kilowatt.commissions.rules import stage_shares_check
 from kilowatt.core.errors import ValidationFailed
 
 

@@ -39,43 +39,36 @@ creates nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
 from kilowatt.billing.models import Invoice, InvoiceKind
-from kilowatt.channels.models import Agent, Organisation
 from kilowatt.commissions.models import (
     BILLED_BASES,
     CommissionBasis,
     CommissionEntry,
-    CommissionRate,
     CommissionScheme,
     CommissionStage,
-    CommissionStatement,
     EntryKind,
     StageTrigger,
-    StatementLine,
-    StatementStatus,
 )
 from kilowatt.commissions.queries import (
-    PayoutBalance,
-    payout_balances,
     scheme_for_contract,
-    statements_awaiting_payout,
 )
-from kilowatt.core.errors import DomainError, ValidationFailed
-from kilowatt.core.models import AuditEntry, Company
-from kilowatt.core.money import ENERGY_QUANTUM, GROSZ, HALF_GROSZ, ZERO, money_round
-from kilowatt.core.numbering import number_series_next
-from kilowatt.core.operations import audit_record
-from kilowatt.core.periods import month_start
+from kilowatt.commissions.rules import (
+    HUNDRED,
+    Beneficiary,
+    RateContext,
+    amount_split,
+    beneficiaries_of,
+    rate_for,
+)
+from kilowatt.core.money import ENERGY_QUANTUM, HALF_GROSZ, ZERO, money_round
 from kilowatt.finance.models import LedgerEntry, LedgerEntryKind
 from kilowatt.network.models import SupplyPoint
 from kilowatt.sales.models import (
@@ -83,144 +76,13 @@ from kilowatt.sales.models import (
     ContractCession,
     ContractStatus,
     ContractTermination,
-    OpportunityParticipant,
 )
 from kilowatt.switching.models import CaseStatus, SwitchCase
 
-HUNDRED = Decimal(100)
-STATEMENT_SERIES = "commission_statement"
 # Invoices that count as "paid invoices" of a contract (a note or a correction is not a bill).
 BILLS = (InvoiceKind.PERIODIC, InvoiceKind.FORECAST, InvoiceKind.SETTLEMENT)
 # Credits that are money the customer paid (a correction or a write-off cancels a debt, it does not pay it).
 MONEY_PAID = (LedgerEntryKind.PAYMENT, LedgerEntryKind.TRANSFER)
-
-
-# --- splitting and rates ------------------------------------------------------------------------------
-
-
-def amount_split(*, amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split an amount in grosze by weights so the pieces sum exactly to it: each piece rounded down,
-    the grosze left over going to the largest remainders (the first one on a tie)."""
-    if not weights:
-        return []
-    total_weight = sum(weights, ZERO)
-    if total_weight <= 0:
-        raise ValueError("weights must sum to more than zero")
-    sign = -1 if amount < 0 else 1
-    grosze = int(money_round(abs(amount)) / GROSZ)
-    exact = [Decimal(grosze) * weight / total_weight for weight in weights]
-    pieces = [int(value) for value in exact]  # every value is >= 0: int() rounds down
-    left = grosze - sum(pieces)
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - pieces[i]), i))
-    for index in by_remainder[:left]:
-        pieces[index] += 1
-    return [sign * Decimal(piece) * GROSZ for piece in pieces]
-
-
-@dataclass(frozen=True)
-class Beneficiary:
-    """Who gets a piece: an agent (user id), or the organisation's own part (``agent_id`` None), with the
-    weight in per cent of the amount."""
-
-    agent_id: int | None
-    weight: Decimal
-
-    @property
-    def key(self) -> str:
-        return f"a{self.agent_id}" if self.agent_id is not None else "own"
-
-
-def _agents_of_tree(organisation: Organisation, user_ids: Iterable[int]) -> set[int]:
-    """Those of these users who are active agents of an organisation in the same tree as this one (the
-    same top organisation)."""
-    root = organisation.path.strip("/").split("/")[0] or str(organisation.pk)
-    return set(
-        Agent.objects.filter(
-            user_id__in=list(user_ids), is_active=True, organisation__path__startswith=f"/{root}/"
-        ).values_list("user_id", flat=True)
-    )
-
-
-def beneficiaries_of(*, contract: Contract, scheme: CommissionScheme) -> list[Beneficiary]:
-    """The opportunity's participants by their shares (else the contract's agent alone) share the
-    business commission; the rest is the organisation's own part. Only an active agent of the contract's
-    organisation tree (the same top organisation) is paid: the share of anyone else (staff, an agent of
-    another partner, one who left) is the organisation's too, as is all of it when there is no one to pay."""
-    participants: list[tuple[int, Decimal]] = []
-    if contract.opportunity_id is not None:
-        participants = list(
-            OpportunityParticipant.objects.filter(opportunity_id=contract.opportunity_id)
-            .order_by("id")
-            .values_list("user_id", "share")
-        )
-    if not participants and contract.agent_id is not None:
-        participants = [(contract.agent_id, HUNDRED)]
-    shares = sum((share for _user, share in participants), ZERO)
-    if contract.organisation is None or not shares:
-        return [Beneficiary(None, HUNDRED)]
-    agents = _agents_of_tree(contract.organisation, {user_id for user_id, _share in participants})
-    business = Decimal(scheme.business_share)
-    paid = [(user_id, share) for user_id, share in participants if share and user_id in agents]
-    result = [Beneficiary(user_id, business * share / shares) for user_id, share in paid] if business else []
-    not_paid = shares - sum((share for _user, share in paid), ZERO)
-    own = HUNDRED - business + (business * not_paid / shares if not_paid and business else ZERO)
-    if own > 0:
-        result.append(Beneficiary(None, own))
-    return result
-
-
-@dataclass(frozen=True)
-class RateContext:
-    product_id: int
-    commodity: str
-    customer_kind: str
-    annual_kwh: Decimal
-
-
-def rate_for(*, rates: Iterable[CommissionRate], context: RateContext) -> CommissionRate | None:
-    """The most specific rate matching the context (most conditions set; product, customer type,
-    commodity and band weigh in that order); empty conditions match anything."""
-
-    def matches(rate: CommissionRate) -> bool:
-        return (
-            (rate.product_id is None or rate.product_id == context.product_id)
-            and (not rate.commodity or rate.commodity == context.commodity)
-            and (not rate.customer_kind or rate.customer_kind == context.customer_kind)
-            and (rate.band_from_kwh is None or context.annual_kwh >= rate.band_from_kwh)
-            and (rate.band_to_kwh is None or context.annual_kwh < rate.band_to_kwh)
-        )
-
-    def specificity(rate: CommissionRate) -> tuple:
-        conditions = (
-            rate.product_id is not None,
-            bool(rate.customer_kind),
-            bool(rate.commodity),
-            rate.band_from_kwh is not None or rate.band_to_kwh is not None,
-        )
-        return (sum(conditions), *conditions, -rate.pk)
-
-    candidates = [rate for rate in rates if matches(rate)]
-    return max(candidates, key=specificity) if candidates else None
-
-
-def stage_shares_check(*, basis: str, shares: Sequence[Decimal]) -> None:
-    """A staged scheme's stages release 100 % together; a billed scheme has no stages.
-    Raises ValidationFailed on ``stages``."""
-    if basis in BILLED_BASES:
-        if shares:
-            raise ValidationFailed.single(
-                "stages",
-                _("A scheme paid on billed amounts accrues on each paid invoice: remove its payout stages."),
-                code="stages_not_applicable",
-            )
-        return
-    total = sum((Decimal(share) for share in shares), ZERO)
-    if total != HUNDRED:
-        raise ValidationFailed.single(
-            "stages",
-            _("The payout stages' shares sum to %(total)s %%; they must sum to 100 %%.") % {"total": total},
-            code="stages_not_100",
-        )
 
 
 # --- accrual ---------------------------------------------------------------------------------------
@@ -635,228 +497,3 @@ def commission_clawback_on_switch_cancelled(
         occurred_on=on_date,
         now=now,
     )
-
-
-# --- statements ------------------------------------------------------------------------------------
-
-
-class MonthNotEnded(ValidationFailed):
-    code = "month_not_ended"
-
-
-class StatementNotOpen(DomainError):
-    code = "statement_not_open"
-
-
-class NothingToPayOut(DomainError):
-    code = "nothing_to_pay_out"
-
-
-@transaction.atomic
-def month_settle(*, company: Company, month: date, on_date: date, now: datetime) -> list[CommissionStatement]:
-    """Settle a month: a statement per organisation with every entry up to the month's end not settled
-    before, numbered from the gap-free series. An organisation already settled for the month keeps its
-    statement unchanged (later entries go on the next month's); settling again creates nothing new.
-    A month that has not ended by ``on_date`` is refused (MonthNotEnded). Returns the month's statements."""
-    period_start = month_start(month)
-    period_end = month_start(period_start, offset=1)
-    if period_end > on_date:
-        raise MonthNotEnded.single(
-            "month",
-            _("%(month)s has not ended yet: settle it from %(day)s.")
-            % {"month": period_start.strftime("%Y-%m"), "day": period_end.isoformat()},
-            code="month_not_ended",
-        )
-    Company.objects.select_for_update().filter(pk=company.pk).first()  # one settlement at a time
-    settled = set(
-        CommissionStatement.objects.filter(company=company, period_start=period_start).values_list(
-            "organisation_id", flat=True
-        )
-    )
-    pending = (
-        CommissionEntry.objects.filter(
-            company=company,
-            occurred_on__lt=period_end,
-            statement_line__isnull=True,
-            organisation__isnull=False,
-        )
-        .exclude(organisation_id__in=settled)
-        .select_related("organisation")
-        .order_by("organisation__path", "id")
-    )
-    by_organisation: dict[int, list[CommissionEntry]] = {}
-    for entry in pending:
-        by_organisation.setdefault(entry.organisation_id, []).append(entry)
-    for entries in by_organisation.values():
-        business = sum((e.amount for e in entries if e.agent_id is not None), ZERO)
-        own = sum((e.amount for e in entries if e.agent_id is None), ZERO)
-        statement = CommissionStatement.objects.create(
-            company=company,
-            organisation=entries[0].organisation,
-            number=number_series_next(
-                company=company, document_type=STATEMENT_SERIES, year=period_start.year
-            ),
-            period_start=period_start,
-            period_end=period_end,
-            business_total=business,
-            own_total=own,
-            total=business + own,
-            status=StatementStatus.ISSUED,
-            issued_at=now,
-        )
-        StatementLine.objects.bulk_create(StatementLine(statement=statement, entry=e) for e in entries)
-    return list(
-        CommissionStatement.objects.filter(company=company, period_start=period_start)
-        .select_related("organisation")
-        .order_by("organisation__path")
-    )
-
-
-@transaction.atomic
-def statement_accept(
-    *, statement: CommissionStatement, actor: AbstractBaseUser, now: datetime
-) -> CommissionStatement:
-    """The organisation accepts its statement (the interface checks the user may: a manager of it).
-    Raises StatementNotOpen when it was accepted (or paid out) before."""
-    statement = CommissionStatement.objects.select_for_update().select_related("company").get(pk=statement.pk)
-    if statement.status != StatementStatus.ISSUED:
-        raise StatementNotOpen(
-            _("Statement %(number)s was already accepted.") % {"number": statement.number},
-            field="status",
-        )
-    statement.status = StatementStatus.ACCEPTED
-    statement.accepted_at = now
-    statement.accepted_by = actor
-    statement.save(update_fields=["status", "accepted_at", "accepted_by"])
-    audit_record(
-        company=statement.company,
-        instance=statement,
-        action=AuditEntry.Action.UPDATED,
-        before={"status": StatementStatus.ISSUED},
-        after={"status": StatementStatus.ACCEPTED},
-        actor=actor,
-        at=now,
-    )
-    return statement
-
-
-@dataclass(frozen=True)
-class PayoutRow:
-    """One payee's line of the payout file: the net of its statements (``number`` lists them)."""
-
-    statements: tuple[CommissionStatement, ...]
-    organisation: str
-    nip: str
-    iban: str
-    number: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class PayoutBatch:
-    """The rows exported for payout now; the organisations left out for want of a bank account; and those
-    whose statements net to zero or less, carried to the next payout (both stay accepted)."""
-
-    rows: list[PayoutRow]
-    missing_account: list[PayoutBalance]
-    carried: list[PayoutBalance] = field(default_factory=list)
-
-    @property
-    def total(self) -> Decimal:
-        return sum((row.amount for row in self.rows), ZERO)
-
-
-def _payout_details(organisation: Organisation, holders: dict[int, Organisation]) -> tuple[str, str]:
-    """NIP and IBAN of the organisation, else of the nearest organisation above it that has them."""
-    chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
-    nip = iban = ""
-    for organisation_id in reversed(chain):
-        holder = holders.get(organisation_id)
-        if holder is None:
-            continue
-        nip = nip or holder.nip
-        iban = iban or holder.bank_account.replace(" ", "").upper()
-    return nip, iban
-
-
-def balances_text(balances: Iterable[PayoutBalance]) -> str:
-    """``Partner alpha: -30.54 PLN (RP/000003/2026, RP/000004/2026)``, one after another."""
-    return "; ".join(
-        _("%(organisation)s: %(total)s PLN (%(numbers)s)")
-        % {"organisation": b.organisation.name, "total": b.total, "numbers": b.numbers}
-        for b in balances
-    )
-
-
-@transaction.atomic
-def payout_export(
-    *, company: Company, month: date | None, actor: AbstractBaseUser | None, now: datetime
-) -> PayoutBatch:
-    """The payout of ``month`` (every month when None): per organisation, every accepted statement not
-    paid out yet of that month and the months before, those with a negative total included, is netted.
-    A positive net is one row of the batch (its statements listed) and all those statements become paid
-    out, each in one payout only; a net of zero or less pays nothing and leaves them accepted, carried to
-    the next payout (``carried``): a clawback larger than a month's commission is recovered from later
-    months. An organisation without a bank account (its own or above it) stays accepted as well
-    (``missing_account``). Raises NothingToPayOut when there is no row to export."""
-    statements = list(
-        statements_awaiting_payout(company=company, month=month).select_for_update(of=("self",))
-    )
-    balances = payout_balances(statements=statements)
-    ids = {int(part) for b in balances for part in b.organisation.path.strip("/").split("/") if part}
-    holders = {o.pk: o for o in Organisation.objects.filter(pk__in=ids)}
-    rows: list[PayoutRow] = []
-    missing: list[PayoutBalance] = []
-    carried: list[PayoutBalance] = []
-    for balance in balances:
-        if not balance.payable:
-            carried.append(balance)
-            continue
-        nip, iban = _payout_details(balance.organisation, holders)
-        if not iban:
-            missing.append(balance)
-            continue
-        rows.append(
-            PayoutRow(
-                balance.statements, balance.organisation.name, nip, iban, balance.numbers, balance.total
-            )
-        )
-    if not rows:
-        if missing:
-            message = _("No organisation owed a payout has a bank account: %(balances)s.") % {
-                "balances": balances_text(missing)
-            }
-        elif carried:
-            message = _(
-                "Nothing to pay out: the accepted statements net to zero or less and are carried to "
-                "the next payout: %(balances)s."
-            ) % {"balances": balances_text(carried)}
-        else:
-            message = _("No accepted statement is waiting for payout.")
-        raise NothingToPayOut(message)
-    paid = [statement for row in rows for statement in row.statements]
-    CommissionStatement.objects.filter(pk__in=[s.pk for s in paid]).update(
-        status=StatementStatus.PAID_OUT, paid_out_at=now
-    )
-    for statement in paid:
-        audit_record(
-            company=company,
-            instance=statement,
-            action=AuditEntry.Action.UPDATED,
-            before={"status": StatementStatus.ACCEPTED},
-            after={"status": StatementStatus.PAID_OUT},
-            actor=actor,
-            at=now,
-        )
-    return PayoutBatch(rows, missing, carried)
-
-
-def statement_totals_check(*, statement: CommissionStatement) -> bool:
-    """The statement's totals equal the sum of its lines (a consistency check for tests and audits)."""
-    sums = statement.lines.aggregate(
-        business=Sum("entry__amount", filter=Q(entry__agent__isnull=False)),
-        own=Sum("entry__amount", filter=Q(entry__agent__isnull=True)),
-    )
-    business = money_round(Decimal(str(sums["business"] or 0)))
-    own = money_round(Decimal(str(sums["own"] or 0)))
-    return (business, own, business + own) == (statement.business_total, statement.own_total, statement.total)

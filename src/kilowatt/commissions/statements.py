@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from kilowatt.commissions.models import CommissionEntry, CommissionStatement
-from kilowatt.commissions.operations import PayoutBatch
 from kilowatt.commissions.queries import statement_lines
+from kilowatt.commissions.settlement import PayoutBatch
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.money import ZERO
 from kilowatt.documents.pdf import html_to_pdf

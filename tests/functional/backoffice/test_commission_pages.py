@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kilowatt.commissions.models import CommissionStatement, StatementLine, StatementStatus
-from kilowatt.commissions.operations import statement_accept
+from kilowatt.commissions.settlement import statement_accept
 from kilowatt.core.clock import WARSAW, FixedClock
 from kilowatt.core.models import Role
 from kilowatt.core.operations import outbox_dispatch

@@ -238,7 +238,7 @@ class World:
 
 
 def world(company, now) -> World:
-    from kilowatt.commissions.operations import month_settle
+    from kilowatt.commissions.settlement import month_settle
 
     price_list = prices(company)
     alpha = factories.organisation(company, now, "alpha")

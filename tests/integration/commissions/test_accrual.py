@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from kilowatt.commissions.models import CommissionEntry, EntryKind
-from kilowatt.commissions.operations import stage_shares_check
 from kilowatt.commissions.queries import entries_total, period_total, scheme_for_contract
+from kilowatt.commissions.rules import stage_shares_check
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import OutboxEvent

@@ -8,7 +8,7 @@ import pytest
 
 from kilowatt.channels.models import Agent
 from kilowatt.commissions.models import CommissionEntry
-from kilowatt.commissions.operations import Beneficiary, beneficiaries_of
+from kilowatt.commissions.rules import Beneficiary, beneficiaries_of
 from kilowatt.core.models import Role
 from tests import factories
 from tests.conftest import make_staff

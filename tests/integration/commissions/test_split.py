@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kilowatt.commissions.operations import amount_split
+from kilowatt.commissions.rules import amount_split
 
 
 @given(

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kilowatt.commissions.models import CommissionEntry, CommissionStatement, StatementLine, StatementStatus
-from kilowatt.commissions.operations import (
+from kilowatt.commissions.queries import entries_total, period_total
+from kilowatt.commissions.settlement import (
     MonthNotEnded,
     NothingToPayOut,
     StatementNotOpen,
@@ -24,7 +25,6 @@ from kilowatt.commissions.operations import (
     statement_accept,
     statement_totals_check,
 )
-from kilowatt.commissions.queries import entries_total, period_total
 from kilowatt.commissions.statements import payout_file, statement_document, statement_pdf, statement_xlsx
 from kilowatt.core.models import NumberSeries
 from kilowatt.core.operations import outbox_dispatch

@@ -48,7 +48,7 @@ def test_demo_data_is_valid_numbered_and_idempotent_with_if_empty():
         )
     # The partners' sales carry every commission stage; their statement equals its entries.
     from kilowatt.commissions.models import CommissionEntry, CommissionStatement
-    from kilowatt.commissions.operations import statement_totals_check
+    from kilowatt.commissions.settlement import statement_totals_check
 
     stages = set(CommissionEntry.objects.filter(company=demo).values_list("stage__trigger", flat=True))
     assert stages == {"signed", "supply_started", "invoices_paid"}

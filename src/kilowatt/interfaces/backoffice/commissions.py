@@ -15,7 +15,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kilowatt.commissions.operations import balances_text, month_settle, payout_export
 from kilowatt.commissions.queries import (
     payout_balances,
     period_total,
@@ -24,6 +23,7 @@ from kilowatt.commissions.queries import (
     statements_of_month,
     unsettled_until,
 )
+from kilowatt.commissions.settlement import balances_text, month_settle, payout_export
 from kilowatt.commissions.statements import (
     PAYOUT_FORMATS,
     XLSX_TYPE,

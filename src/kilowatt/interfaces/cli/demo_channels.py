@@ -35,8 +35,8 @@ from kilowatt.commissions.operations import (
     commission_on_invoice_paid,
     commission_on_signature,
     commission_on_supply_start,
-    month_settle,
 )
+from kilowatt.commissions.settlement import month_settle
 from kilowatt.core.models import Company
 from kilowatt.core.periods import month_start
 from kilowatt.finance.models import LedgerEntry, LedgerEntryKind

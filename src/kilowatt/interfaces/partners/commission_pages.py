@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kilowatt.commissions.models import CommissionStatement, StatementStatus
-from kilowatt.commissions.operations import statement_accept
 from kilowatt.commissions.queries import (
     agent_subtotals,
     entries_in_scope,
@@ -23,6 +22,7 @@ from kilowatt.commissions.queries import (
     statement_in_scope,
     statements_in_scope,
 )
+from kilowatt.commissions.settlement import statement_accept
 from kilowatt.commissions.statements import XLSX_TYPE, statement_document, statement_pdf, statement_xlsx
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from kilowatt.commissions.operations import month_settle
+from kilowatt.commissions.settlement import month_settle
 from kilowatt.core.clock import system_clock
 from kilowatt.core.models import Company
 from kilowatt.core.periods import month_start

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kilowatt.commissions.operations import month_settle
+from kilowatt.commissions.settlement import month_settle
 from kilowatt.core.clock import system_clock
 from kilowatt.core.errors import DomainError
 from kilowatt.core.models import Company
