@@ -1,5 +1,5 @@
-"""Writes of commissions: entries accrued (and clawed back) from other modules' events, monthly statements
-per organisation, their acceptance by the organisation, and the export for payout.
+"""Writes of commissions: entries accrued (and clawed back) from other modules' events. Statements and
+payout are in ``settlement``; the rules that read no event (splits, beneficiaries, rates) in ``rules``.
 
 Accrual, in short (docs: the scheme is data, see ``models.py``):
 
