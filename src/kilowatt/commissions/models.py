@@ -229,6 +229,27 @@ class CommissionEntry(models.Model):
         ]
 
 
+class CommissionPayout(models.Model):
+    """An export for payout, kept with its file: it can be downloaded again, and each statement it paid
+    points at it."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="commission_payouts")
+    month = models.DateField(_("up to month"), null=True, blank=True)
+    file_name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(max_length=120)
+    content = models.BinaryField(_("file"))
+    total = models.DecimalField(_("total (PLN)"), max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(_("exported at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("commission payout")
+        verbose_name_plural = _("commission payouts")
+        ordering = ["-created_at", "-id"]
+
+
 class StatementStatus(models.TextChoices):
     ISSUED = "issued", _("Issued, waiting for the organisation")
     ACCEPTED = "accepted", _("Accepted by the organisation")
@@ -258,6 +279,14 @@ class CommissionStatement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     paid_out_at = models.DateTimeField(_("exported for payout at"), null=True, blank=True)
+    payout = models.ForeignKey(
+        CommissionPayout,
+        verbose_name=_("payout"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
 
     class Meta:
         verbose_name = _("commission statement")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +19,7 @@ from kilowatt.channels.models import Organisation
 from kilowatt.channels.queries import PartnerScope
 from kilowatt.commissions.models import (
     CommissionEntry,
+    CommissionPayout,
     CommissionScheme,
     CommissionStage,
     CommissionStatement,
@@ -273,6 +274,33 @@ def statements_awaiting_payout(
 
 
 @dataclass(frozen=True)
+class PayoutRow:
+    """One payee's line of the payout file: the net of its statements (``number`` lists them)."""
+
+    statements: tuple[CommissionStatement, ...]
+    organisation: str
+    nip: str
+    iban: str
+    number: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PayoutBatch:
+    """The rows exported for payout now; the organisations left out for want of a bank account; and those
+    whose statements net to zero or less, carried to the next payout (both stay accepted)."""
+
+    rows: list[PayoutRow]
+    missing_account: list[PayoutBalance]
+    carried: list[PayoutBalance] = field(default_factory=list)
+    payout: CommissionPayout | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.amount for row in self.rows), ZERO)
+
+
+@dataclass(frozen=True)
 class PayoutBalance:
     """An organisation's accepted statements not paid out yet, netted: a positive total is paid out in one
     row, a total of zero or less (a clawback larger than later commission) is carried to the next payout."""
@@ -299,3 +327,13 @@ def payout_balances(*, statements: Iterable[CommissionStatement]) -> list[Payout
     for statement in statements:
         grouped.setdefault(statement.organisation_id, []).append(statement)
     return [PayoutBalance(group[0].organisation, tuple(group)) for group in grouped.values()]
+
+
+def payouts_of_company(*, company: Company, limit: int = 12) -> QuerySet[CommissionPayout]:
+    """The latest exports for payout, without their files."""
+    return (
+        CommissionPayout.objects.filter(company=company)
+        .select_related("created_by")
+        .defer("content")
+        .annotate(statement_count=Count("statements"))[:limit]
+    )

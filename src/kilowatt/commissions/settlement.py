@@ -2,7 +2,7 @@
 payout (netting a payee's statements, so a clawback larger than a month is recovered later)."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,15 +14,19 @@ from django.utils.translation import gettext as _
 from kilowatt.channels.models import Organisation
 from kilowatt.commissions.models import (
     CommissionEntry,
+    CommissionPayout,
     CommissionStatement,
     StatementLine,
     StatementStatus,
 )
 from kilowatt.commissions.queries import (
     PayoutBalance,
+    PayoutBatch,
+    PayoutRow,
     payout_balances,
     statements_awaiting_payout,
 )
+from kilowatt.commissions.statements import payout_file
 from kilowatt.core.errors import DomainError, ValidationFailed
 from kilowatt.core.models import AuditEntry, Company
 from kilowatt.core.money import ZERO, money_round
@@ -136,32 +140,6 @@ def statement_accept(
     return statement
 
 
-@dataclass(frozen=True)
-class PayoutRow:
-    """One payee's line of the payout file: the net of its statements (``number`` lists them)."""
-
-    statements: tuple[CommissionStatement, ...]
-    organisation: str
-    nip: str
-    iban: str
-    number: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class PayoutBatch:
-    """The rows exported for payout now; the organisations left out for want of a bank account; and those
-    whose statements net to zero or less, carried to the next payout (both stay accepted)."""
-
-    rows: list[PayoutRow]
-    missing_account: list[PayoutBalance]
-    carried: list[PayoutBalance] = field(default_factory=list)
-
-    @property
-    def total(self) -> Decimal:
-        return sum((row.amount for row in self.rows), ZERO)
-
-
 def _payout_details(organisation: Organisation, holders: dict[int, Organisation]) -> tuple[str, str]:
     """NIP and IBAN of the organisation, else of the nearest organisation above it that has them."""
     chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
@@ -186,7 +164,12 @@ def balances_text(balances: Iterable[PayoutBalance]) -> str:
 
 @transaction.atomic
 def payout_export(
-    *, company: Company, month: date | None, actor: AbstractBaseUser | None, now: datetime
+    *,
+    company: Company,
+    month: date | None,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    file_format: str = "xlsx",
 ) -> PayoutBatch:
     """The payout of ``month`` (every month when None): per organisation, every accepted statement not
     paid out yet of that month and the months before, those with a negative total included, is netted.
@@ -194,7 +177,8 @@ def payout_export(
     out, each in one payout only; a net of zero or less pays nothing and leaves them accepted, carried to
     the next payout (``carried``): a clawback larger than a month's commission is recovered from later
     months. An organisation without a bank account (its own or above it) stays accepted as well
-    (``missing_account``). Raises NothingToPayOut when there is no row to export."""
+    (``missing_account``). The file (XLSX or CSV) is kept as a CommissionPayout the statements point at, so
+    it can be downloaded again. Raises NothingToPayOut when there is no row to export."""
     statements = list(
         statements_awaiting_payout(company=company, month=month).select_for_update(of=("self",))
     )
@@ -244,7 +228,21 @@ def payout_export(
             actor=actor,
             at=now,
         )
-    return PayoutBatch(rows, missing, carried)
+    batch = PayoutBatch(rows, missing, carried)
+    content, content_type = payout_file(batch=batch, file_format=file_format)
+    stem = f"commission-payout-{month:%Y-%m}" if month else "commission-payout"
+    payout = CommissionPayout.objects.create(
+        company=company,
+        month=month_start(month) if month else None,
+        file_name=f"{stem}-{now.date().isoformat()}.{file_format}",
+        content_type=content_type,
+        content=content,
+        total=batch.total,
+        created_at=now,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    CommissionStatement.objects.filter(pk__in=[s.pk for s in paid]).update(payout=payout)
+    return replace(batch, payout=payout)
 
 
 def statement_totals_check(*, statement: CommissionStatement) -> bool:

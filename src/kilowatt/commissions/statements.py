@@ -20,8 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from kilowatt.commissions.models import CommissionEntry, CommissionStatement
-from kilowatt.commissions.queries import statement_lines
-from kilowatt.commissions.settlement import PayoutBatch
+from kilowatt.commissions.queries import PayoutBatch, statement_lines
 from kilowatt.core.clock import WARSAW
 from kilowatt.core.money import ZERO
 from kilowatt.documents.pdf import html_to_pdf

@@ -15,7 +15,7 @@ from django.test import Client
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from kilowatt.commissions.models import CommissionStatement, StatementLine, StatementStatus
+from kilowatt.commissions.models import CommissionPayout, CommissionStatement, StatementLine, StatementStatus
 from kilowatt.commissions.settlement import statement_accept
 from kilowatt.core.clock import WARSAW, FixedClock
 from kilowatt.core.models import Role
@@ -66,7 +66,7 @@ def test_the_month_page_lists_statements_with_totals_and_settles_april(
     assert "Partner alpha" in april and "40.04 PLN" in april  # the start of supply, not settled yet
     response = manager.post("/commissions/settle/", {"month": "2026-04"}, follow=True)
     text = response.content.decode()
-    assert "2026-04 settled: 1 statement(s)." in text
+    assert "2026-04 settled: 1 statement." in text
     statement = CommissionStatement.objects.get(period_start="2026-04-01")
     assert statement.total == D("40.04") and statement.number in text
     manager.post("/commissions/settle/", {"month": "2026-04"})  # again: nothing changes
@@ -114,6 +114,13 @@ def test_the_payout_export_downloads_the_accepted_statements_once(world, manager
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[2]][3:] == [world.beta_march.number, 13.65]
     assert manager.post("/commissions/payout/", {"month": "2026-03", "format": "pdf"}).status_code == 400
+    # Each export is kept with its file: listed on the page and downloaded again byte for byte.
+    first, second = CommissionPayout.objects.order_by("created_at", "pk")
+    assert list(first.statements.all()) == [world.alpha_march] and second.total == Decimal("13.65")
+    page = manager.get("/commissions/?month=2026-03").content.decode()
+    assert second.file_name in page and first.file_name in page
+    again = manager.get(f"/commissions/payouts/{second.pk}/")
+    assert again.status_code == 200 and again.content == response.content
 
 
 def test_the_payout_nets_a_clawback_and_the_page_says_what_is_carried(world, manager, now):
@@ -153,7 +160,15 @@ def test_no_one_else_gets_in(world, company, other_company, rival_user):
         f"/commissions/statements/{statement.pk}/xlsx/",
     ]
     rival = client_of(rival_user)  # an administrator of another company
-    for url in urls:
+    payout = CommissionPayout.objects.create(
+        company=company,
+        file_name="x.csv",
+        content_type="text/csv",
+        content=b"x",
+        total=1,
+        created_at=MAY.now(),
+    )
+    for url in [*urls, f"/commissions/payouts/{payout.pk}/"]:
         assert rival.get(url).status_code == 404, url
     assert "Partner alpha" not in rival.get("/commissions/?month=2026-03").content.decode()
     rival.post("/commissions/settle/", {"month": "2026-04"})

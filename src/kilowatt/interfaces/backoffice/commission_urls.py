@@ -8,6 +8,7 @@ urlpatterns = [
     path("commissions/", commissions.commissions_home, name="commissions"),
     path("commissions/settle/", commissions.month_settle_view, name="commission_settle"),
     path("commissions/payout/", commissions.payout_export_view, name="commission_payout"),
+    path("commissions/payouts/<int:payout_id>/", commissions.payout_file_view, name="commission_payout_file"),
     path(
         "commissions/statements/<int:statement_id>/",
         commissions.statement_detail,

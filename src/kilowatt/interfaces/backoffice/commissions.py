@@ -9,14 +9,17 @@ from datetime import date
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kilowatt.commissions.models import CommissionPayout
 from kilowatt.commissions.queries import (
     payout_balances,
+    payouts_of_company,
     period_total,
     statement_of_company,
     statements_awaiting_payout,
@@ -27,7 +30,6 @@ from kilowatt.commissions.settlement import balances_text, month_settle, payout_
 from kilowatt.commissions.statements import (
     PAYOUT_FORMATS,
     XLSX_TYPE,
-    payout_file,
     statement_document,
     statement_pdf,
     statement_xlsx,
@@ -87,6 +89,7 @@ def commissions_home(request: HttpRequest) -> HttpResponse:
             "balances": balances,
             "payable": sum(1 for balance in balances if balance.payable),
             "formats": PAYOUT_FORMATS,
+            "payouts": payouts_of_company(company=request.company),
         },
     )
 
@@ -107,7 +110,11 @@ def month_settle_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(month)s settled: %(count)s statement(s).")
+            ngettext(
+                "%(month)s settled: %(count)s statement.",
+                "%(month)s settled: %(count)s statements.",
+                len(statements),
+            )
             % {"month": f"{month:%Y-%m}", "count": len(statements)},
         )
     return redirect(_home_url(month))
@@ -152,7 +159,11 @@ def payout_export_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=400)
     try:
         batch = payout_export(
-            company=request.company, month=month, actor=request.user, now=system_clock.now()
+            company=request.company,
+            month=month,
+            actor=request.user,
+            now=system_clock.now(),
+            file_format=file_format,
         )
     except DomainError as failed:
         messages_from(request, failed)
@@ -172,6 +183,12 @@ def payout_export_view(request: HttpRequest) -> HttpResponse:
             )
             % {"balances": balances_text(batch.carried)},
         )
-    content, content_type = payout_file(batch=batch, file_format=file_format)
-    stem = f"commission-payout-{month:%Y-%m}" if month else "commission-payout"
-    return _download(content, content_type, f"{stem}-{system_clock.today().isoformat()}.{file_format}")
+    payout = batch.payout
+    return _download(bytes(payout.content), payout.content_type, payout.file_name)
+
+
+@staff_page(MANAGE_COMMISSIONS)
+def payout_file_view(request: HttpRequest, payout_id: int) -> HttpResponse:
+    """A payout file exported before, as it was exported."""
+    payout = get_object_or_404(CommissionPayout.objects.filter(company=request.company), pk=payout_id)
+    return _download(bytes(payout.content), payout.content_type, payout.file_name)
