@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kilowatt.billing",
     "kilowatt.collections",
     "kilowatt.commissions",
+    "kilowatt.care",
     "kilowatt.interfaces",
 ]
 

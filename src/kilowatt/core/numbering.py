@@ -23,6 +23,8 @@ DEFAULT_PREFIXES = {
     "offer": "OF",
     "switch_case": "ZS",
     "commission_statement": "RP",  # rozliczenie prowizji
+    "ticket": "ZG",  # zgłoszenie
+    "outage": "AW",  # awaria
 }
 
 

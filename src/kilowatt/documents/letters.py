@@ -12,7 +12,7 @@ floats), dates ISO strings (``"2026-03-10"``); keys marked ``?`` may be left out
 
     {
       "schema"?: "kilowatt.letter/1",
-      "kind": "reminder" | "demand" | "disconnection_notice" | "interest_note",
+      "kind": "reminder" | "demand" | "disconnection_notice" | "interest_note" | "complaint_answer",
       "number": "WZ/2026/000123",           # the letter's own number
       "issued_on": "2026-03-10",
       "place": "Warszawa",                   # printed before the date: "Warszawa, 10.03.2026"
@@ -47,6 +47,9 @@ floats), dates ISO strings (``"2026-03-10"``); keys marked ``?`` may be left out
       "signature"?: ["Dział Windykacji", "Kilowatt Energia S.A."],
     }
 
+A complaint answer carries no amounts (``"items": []``, ``"totals": {"amount": "0.00"}``); its
+``paragraphs`` say the decision and its reasons.
+
 ``totals.amount`` is the sum of the items' open amounts and ``totals.interest`` the sum of their
 interest; the letter asks for ``amount + fee + interest``. A notice of intended disconnection gives
 the customer at least ``DISCONNECTION_NOTICE_DAYS`` (14) days after the letter's date to pay.
@@ -80,6 +83,7 @@ TITLES = {
     "demand": _("Demand for payment"),
     "disconnection_notice": _("Notice of intended suspension of supply"),
     "interest_note": _("Interest note"),
+    "complaint_answer": _("Answer to your complaint"),
 }
 OPENINGS = {
     "reminder": _(
@@ -98,6 +102,7 @@ OPENINGS = {
         "The documents listed below were paid after their due dates. We charge statutory interest "
         "for late payment as set out below."
     ),
+    "complaint_answer": _("We have considered your complaint and answer it as follows."),
 }
 REQUIRED = (
     "kind",
