@@ -14,6 +14,7 @@ urlpatterns = [
     path("fake-gateway/<str:token>", fake_gateway_page, name="fake_gateway"),
     path("sign/<str:token>/", sign_page, name="sign"),
     path("sign/<str:token>/document/", sign_document, name="sign_document"),
+    path("survey/", include("kilowatt.interfaces.survey_urls")),
     path("partners/", include("kilowatt.interfaces.partners.urls")),
     path("", include("kilowatt.interfaces.backoffice.urls")),
 ]

@@ -24,6 +24,10 @@ WORK_COLLECTIONS = "collections.work"
 WORK_SWITCHING = "switching.work"  # supplier-switch cases: documents, steps, DSO files
 MANAGE_CHANNELS = "channels.manage"  # channel managers: targets, gift stock, threads with partners
 MANAGE_COMMISSIONS = "commissions.manage"  # settle months, statements, payout export
+WORK_TICKETS = "care.work"  # register and work tickets, complaints, correspondence
+DISPATCH_OUTAGES = "care.outages"  # open outages, keep them current, inform callers, close them
+VIEW_CARE_REPORTS = "care.reports"  # care reports and the live monitor
+LOOKUP_CALLERS = "care.callers"  # the phone system's caller look-up
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -48,6 +52,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             WORK_SWITCHING,
             MANAGE_CHANNELS,
             MANAGE_COMMISSIONS,
+            WORK_TICKETS,
+            DISPATCH_OUTAGES,
+            VIEW_CARE_REPORTS,
+            LOOKUP_CALLERS,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -63,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             ENTER_READS,
             VIEW_COLLECTIONS,
             WORK_SWITCHING,
+            WORK_TICKETS,
+            DISPATCH_OUTAGES,
+            LOOKUP_CALLERS,
         }
     ),
     Role.SALES_MANAGER: frozenset(
@@ -74,10 +85,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_LEADS,
             MANAGE_CHANNELS,
             MANAGE_COMMISSIONS,
+            VIEW_CARE_REPORTS,
         }
     ),
     Role.BILLING: frozenset(
-        {VIEW_MASTER_DATA, EXPORT_DATA, IMPORT_DATA, MANAGE_CATALOG, VIEW_BILLING, RUN_BILLING, ENTER_READS}
+        {
+            VIEW_MASTER_DATA,
+            EXPORT_DATA,
+            IMPORT_DATA,
+            MANAGE_CATALOG,
+            VIEW_BILLING,
+            RUN_BILLING,
+            ENTER_READS,
+            WORK_TICKETS,
+        }
     ),
     Role.FINANCE: frozenset(
         {
@@ -88,13 +109,32 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             APPROVE_PAYMENTS,
             VIEW_COLLECTIONS,
             MANAGE_COMMISSIONS,
+            WORK_TICKETS,
         }
     ),
     Role.COLLECTIONS: frozenset(
-        {VIEW_MASTER_DATA, EXPORT_DATA, VIEW_BILLING, RECORD_PAYMENTS, VIEW_COLLECTIONS, WORK_COLLECTIONS}
+        {
+            VIEW_MASTER_DATA,
+            EXPORT_DATA,
+            VIEW_BILLING,
+            RECORD_PAYMENTS,
+            VIEW_COLLECTIONS,
+            WORK_COLLECTIONS,
+            WORK_TICKETS,
+        }
     ),
     Role.CALL_CENTRE: frozenset(
-        {VIEW_MASTER_DATA, CHANGE_MASTER_DATA, VIEW_BILLING, ENTER_READS, VIEW_COLLECTIONS}
+        {
+            VIEW_MASTER_DATA,
+            CHANGE_MASTER_DATA,
+            VIEW_BILLING,
+            ENTER_READS,
+            VIEW_COLLECTIONS,
+            WORK_TICKETS,
+            DISPATCH_OUTAGES,
+            VIEW_CARE_REPORTS,
+            LOOKUP_CALLERS,
+        }
     ),
 }
 
@@ -107,6 +147,7 @@ TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "collections": frozenset({VIEW_BILLING, VIEW_COLLECTIONS}),
     "payments": frozenset({VIEW_BILLING, RECORD_PAYMENTS}),
     "leads": frozenset({MANAGE_LEADS}),
+    "callers": frozenset({LOOKUP_CALLERS}),  # a PBX (e.g. Asterisk) asking who is calling
 }
 
 

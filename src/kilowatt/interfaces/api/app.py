@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from kilowatt.interfaces.api import billing, contracts, customers, finance, leads, network, signatures
+from kilowatt.interfaces.api import billing, care, contracts, customers, finance, leads, network, signatures
 from kilowatt.interfaces.api.auth import StaffSessionAuth, TokenAuth
 from kilowatt.interfaces.api.errors import install_error_handlers
 
@@ -24,3 +24,4 @@ api.add_router("", billing.router)
 api.add_router("", finance.router)
 api.add_router("", leads.router)
 api.add_router("", signatures.router)
+api.add_router("", care.router)

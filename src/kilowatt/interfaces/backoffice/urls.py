@@ -88,5 +88,8 @@ urlpatterns = [
     path("", include("kilowatt.interfaces.backoffice.switching_urls")),
     path("", include("kilowatt.interfaces.backoffice.commission_urls")),
     path("", include("kilowatt.interfaces.backoffice.channel_urls")),
+    path("", include("kilowatt.interfaces.backoffice.care_ticket_urls")),
+    path("", include("kilowatt.interfaces.backoffice.care_outage_urls")),
+    path("", include("kilowatt.interfaces.backoffice.care_report_urls")),
     path("", views.home, name="home"),
 ]
