@@ -55,6 +55,19 @@ def test_demo_data_is_valid_numbered_and_idempotent_with_if_empty():
     statements = CommissionStatement.objects.filter(company=demo)
     assert statements.count() == 3 and all(statement_totals_check(statement=s) for s in statements)
     assert not CommissionEntry.objects.filter(company=north).exists()
+    # Care: a month of tickets (some closed and surveyed), and the tour's outage covers two callers' points.
+    from kilowatt.care.models import Survey, Ticket
+    from kilowatt.care.outages import outages_for_supply_point
+    from kilowatt.interfaces.cli.demo_care import demo_care_tour
+
+    tickets = Ticket.objects.filter(company=demo)
+    assert tickets.count() > 30 and tickets.filter(status="closed").exists()
+    assert Survey.objects.filter(ticket__company=demo, score__isnull=False).exists()
+    tour = demo_care_tour(company=demo)
+    assert tour is not None and tour.complaint_customer is not None
+    for caller in (tour.first_caller, tour.second_caller):
+        points = caller.supply_points.filter(address__postal_code__in=tour.outage.postal_code_list())
+        assert tour.outage in outages_for_supply_point(supply_point=points.first())
     out = StringIO()
     call_command("demo-data", "--customers", "60", "--if-empty", stdout=out)
     assert "nothing generated" in out.getvalue() and customers.count() == 60
@@ -66,6 +79,7 @@ def test_demo_logins_and_api_token_commands():
     logins = StringIO()
     call_command("demo-logins", "--port", "8123", stdout=logins)
     assert "http://127.0.0.1:8123/" in logins.getvalue() and "backoffice" in logins.getvalue()
+    assert "Care tour (callcentre): outage AW/000001/" in logins.getvalue()
     out = StringIO()
     call_command("api-token-create", "--company", "demo", "--name", "crm", "--scopes", "read", stdout=out)
     key = out.getvalue().strip()

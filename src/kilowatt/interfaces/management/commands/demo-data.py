@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from kilowatt.core.clock import system_clock
 from kilowatt.core.periods import month_start
 from kilowatt.interfaces.cli.demo_billing import demo_billing_history, demo_reads_generate
+from kilowatt.interfaces.cli.demo_care import demo_care_setup
 from kilowatt.interfaces.cli.demo_channels import demo_channels_setup
 from kilowatt.interfaces.cli.demo_collections import demo_finance_setup, demo_payments_generate
 from kilowatt.interfaces.cli.demo_data import demo_company_ensure, demo_data_generate, staff_ensure
@@ -88,5 +89,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{company.name}: {processes} switch processes with the local fake DSO")
         if company.code != "north" and (agents := demo_channels_setup(company=company, today=today, now=now)):
             self.stdout.write(f"{company.name}: sales channels, partner organisations and {agents} agents")
+        if tour := demo_care_setup(company=company, now=now):
+            tickets = tour.outage.company.tickets.count()
+            self.stdout.write(
+                f"{company.name}: care teams, ticket types, {tickets} earlier tickets, outage {tour.outage}"
+            )
         if paid.tour_statement:
             self.stdout.write(f"Statement for the tour (Payments → import): {paid.tour_statement}")

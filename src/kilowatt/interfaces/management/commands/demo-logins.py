@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
+from kilowatt.core.models import Company
+from kilowatt.interfaces.cli.demo_care import demo_care_tour
 from kilowatt.interfaces.cli.demo_channels import DEMO_AGENTS
 from kilowatt.interfaces.cli.demo_data import DEMO_PASSWORD, DEMO_STAFF
 
@@ -31,4 +33,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Partner portal: http://127.0.0.1:{port}/partners/")
         for username, organisation, role, _first, _last in DEMO_AGENTS:
             self.stdout.write(f"  {username:<12} {role.label} — {organisation}")
+        company = Company.objects.filter(code="demo").first()
+        tour = demo_care_tour(company=company) if company else None
+        if tour is not None:
+            self.stdout.write(f"Care tour (callcentre): outage {tour.outage.number} covers the points of")
+            for caller in (tour.first_caller, tour.second_caller):
+                self.stdout.write(f"  {caller.display_name} ({caller.number}, calls from {caller.phone})")
+            if tour.complaint_customer is not None:
+                complaint = tour.complaint_customer
+                self.stdout.write(f"  invoice complaint: {complaint.display_name} ({complaint.number})")
         self.stdout.write("")
