@@ -91,5 +91,6 @@ urlpatterns = [
     path("", include("kilowatt.interfaces.backoffice.care_ticket_urls")),
     path("", include("kilowatt.interfaces.backoffice.care_outage_urls")),
     path("", include("kilowatt.interfaces.backoffice.care_report_urls")),
+    path("", include("kilowatt.interfaces.backoffice.care_correspondence_urls")),
     path("", views.home, name="home"),
 ]
