@@ -167,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kilowatt.commissions.monthly",
         "schedule": crontab(day_of_month=2, hour=4, minute=0),
     },
+    # Every 15 minutes: flag the open tickets whose SLA ran out.
+    "care-sla-check": {"task": "kilowatt.care.sla_check", "schedule": crontab(minute="*/15")},
 }
 
 # Payments and collections adapters (see docs/finance.md and docs/collections.md).
@@ -174,6 +176,8 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "fake")  # fake | przelewy24
 SITE_URL = os.environ.get("SITE_URL", "")  # public address of this site, for the gateway's return links
 # {"company code": [{"kind": "folder", "inbox": ..., "archive": ...} | {"kind": "sftp", ...}]}
 STATEMENT_SOURCES = json.loads(os.environ.get("STATEMENT_SOURCES", "{}"))
+# care e-mail to tickets: see interfaces/cli/care_mail.py and docs/care.md
+CARE_MAILBOXES = json.loads(os.environ.get("CARE_MAILBOXES", "{}"))
 DSO_ORDERS_BACKEND = os.environ.get("DSO_ORDERS_BACKEND", "fake")
 # Nights ahead the back office may run the collections night for: 0 in production (a notice's deadline and
 # a disconnection must follow the real calendar); the demo walks through the next nights this way.

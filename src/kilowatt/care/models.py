@@ -484,6 +484,7 @@ class Correspondence(models.Model):
     content = models.BinaryField(null=True, blank=True, editable=False)
     delivered = models.BooleanField(_("delivered"), default=True)
     failure = models.CharField(_("failure"), max_length=300, blank=True)
+    external_id = models.CharField(_("message id"), max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(_("at"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -494,6 +495,11 @@ class Correspondence(models.Model):
         verbose_name_plural = _("correspondence")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "created_at"], name="correspondence_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "external_id"], condition=~Q(external_id=""), name="correspondence_once"
+            )
+        ]
 
 
 class Survey(models.Model):
