@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kilowatt.billing.models import Invoice
+from kilowatt.channels.models import Organisation
 from kilowatt.collections.models import DebtDispute
 from kilowatt.core.models import Company, DictionaryEntry
 from kilowatt.network.models import DistributionArea, SupplyPoint
@@ -339,6 +340,15 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="merged",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("partner organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        help_text=_("The partner whose agent registered it in the partner portal."),
     )
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="tickets")
     assignee = models.ForeignKey(

@@ -29,6 +29,7 @@ from kilowatt.care.models import (
     TicketType,
 )
 from kilowatt.care.sla import WARSAW, business_deadline, business_seconds_between
+from kilowatt.channels.models import Organisation
 from kilowatt.collections.operations import debt_dispute_open
 from kilowatt.core.errors import DomainError, FieldError, ValidationFailed
 from kilowatt.core.identifiers import InvalidIdentifier
@@ -106,6 +107,7 @@ class TicketData:
     caller_name: str = ""
     caller_phone: str = ""
     caller_email: str = ""
+    organisation: Organisation | None = None
 
 
 def _data_check(*, company: Company, data: TicketData) -> tuple[dict[str, str], str]:
@@ -131,6 +133,8 @@ def _data_check(*, company: Company, data: TicketData) -> tuple[dict[str, str], 
             errors.append(FieldError(name, _("It does not belong to this customer.")))
     if customer is not None and customer.company_id != company.pk:
         errors.append(FieldError("customer", _("Choose a customer of this company.")))
+    if data.organisation is not None and data.organisation.company_id != company.pk:
+        errors.append(FieldError("organisation", _("Choose a partner of this company.")))
     if customer is None and (data.supply_point or data.contract or data.invoice):
         errors.append(FieldError("customer", _("Choose the customer first.")))
     if data.ticket_type.is_complaint and customer is None:
@@ -182,6 +186,7 @@ def ticket_register(
         supply_point=data.supply_point,
         contract=data.contract,
         invoice=data.invoice,
+        organisation=data.organisation,
         team=team,
         due_at=_sla_due(ticket_type, team, now),
         answer_due_on=(
