@@ -24,7 +24,7 @@ from kilowatt.care.models import (
     TicketMessageKind,
     TicketStatus,
 )
-from kilowatt.care.operations import TicketRefused, ticket_event_record
+from kilowatt.care.operations import TicketRefused, ticket_event_record, ticket_status_change
 from kilowatt.care.sla import WARSAW
 from kilowatt.collections.operations import debt_dispute_close
 from kilowatt.core.errors import FieldError, ValidationFailed
@@ -110,7 +110,7 @@ def complaint_decide(
     """Record the decision, print the answer letter, send it by the customer's channel, apply the effects
     and resolve the complaint. Returns the letter as logged. Nothing is stored if any part is refused."""
     ticket = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("ticket_type", "customer", "company")
         .get(pk=ticket.pk)
     )
@@ -193,9 +193,9 @@ def complaint_decide(
     ticket.save(update_fields=["decision", "decision_text", "decided_at", "correction_requested"])
     ticket_event_record(ticket, TicketEventKind.DECIDED, now, made_by, ComplaintDecision(decision).label)
     if request_correction and billing_team is not None:
+        # the billing team's queue shows it as a correction to issue, even when it already held the complaint
         ticket.team, ticket.assignee = billing_team, None
-        ticket.status = TicketStatus.IN_PROGRESS
-        ticket.save(update_fields=["team", "assignee", "status"])
+        ticket.save(update_fields=["team", "assignee"])
         ticket_event_record(
             ticket,
             TicketEventKind.HANDED_OVER,
@@ -203,8 +203,8 @@ def complaint_decide(
             made_by,
             _("Correction invoice requested for %(invoice)s.") % {"invoice": ticket.invoice.number},
         )
-    else:
-        ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now
-        ticket.save(update_fields=["status", "resolved_at"])
-        ticket_event_record(ticket, TicketEventKind.STATUS, now, made_by)
+    # Through the transition table, so a paused SLA resumes and a late answer is flagged as a breach.
+    following = TicketStatus.IN_PROGRESS if request_correction else TicketStatus.RESOLVED
+    if ticket.status != following:
+        ticket_status_change(ticket=ticket, status=following, note="", now=now, made_by=made_by)
     return letter

@@ -87,7 +87,9 @@ def ticket_event_record(
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("team", "ticket_type").get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_for_update(of=("self",)).select_related("team", "ticket_type").get(pk=ticket.pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -434,7 +436,7 @@ def ticket_outage_link(
 def tickets_sla_check(*, company: Company, now: datetime) -> int:
     """Flag open tickets whose SLA ran out (once each); returns how many were newly flagged."""
     late = list(
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .filter(
             company=company,
             status__in=OPEN_STATUSES,

@@ -23,7 +23,9 @@ class SurveyRefused(DomainError):
 @transaction.atomic
 def survey_send(*, ticket: Ticket, survey_url: Callable[[str], str], now: datetime) -> Survey | None:
     """Send the survey of a closed ticket to its caller (once); None when there is nobody to ask."""
-    ticket = Ticket.objects.select_for_update().select_related("customer", "company").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("customer", "company").get(pk=ticket.pk)
+    )
     if ticket.status != TicketStatus.CLOSED:
         raise SurveyRefused(_("A survey is sent only after the ticket is closed."))
     existing = Survey.objects.filter(ticket=ticket).first()
