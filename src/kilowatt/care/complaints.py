@@ -187,7 +187,7 @@ def complaint_decide(
         kind=TicketMessageKind.OUTBOUND,
         text=reasons.strip(),
         author=made_by,
-        author_name=str(made_by),
+        author_name=str(made_by or ""),
         created_at=now,
     )
     ticket.save(update_fields=["decision", "decision_text", "decided_at", "correction_requested"])

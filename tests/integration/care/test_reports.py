@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from kilowatt.care.models import Outage, Survey, Ticket, TicketStatus
+from kilowatt.care.complaints import complaint_decide
+from kilowatt.care.models import Outage, Ticket, TicketStatus
 from kilowatt.care.operations import (
     TicketData,
     ticket_merge,
@@ -24,7 +25,7 @@ from kilowatt.care.operations import (
 from kilowatt.care.outages import OutageData, outage_open
 from kilowatt.care.reports import backlog_now, care_monitor, care_report, percent_of
 from kilowatt.care.sla import WARSAW
-from kilowatt.care.surveys import survey_answer
+from kilowatt.care.surveys import survey_answer, survey_send
 from kilowatt.core.periods import Period
 from tests import care_fixtures, factories
 
@@ -62,20 +63,14 @@ def _status(ticket: Ticket, status: str, now: datetime) -> Ticket:
 
 
 def _survey(ticket: Ticket, score: int, resolved: bool | None, answered_at: datetime) -> None:
-    # The survey row survey_send writes; survey_send itself locks the ticket with its nullable customer
-    # joined, which PostgreSQL refuses ("FOR UPDATE cannot be applied to the nullable side of an outer join").
-    survey = Survey.objects.create(
-        ticket=ticket, token=f"token-{ticket.pk}", channel="sms", sent_at=answered_at
-    )
+    survey = survey_send(ticket=ticket, survey_url=lambda token: f"/survey/{token}/", now=answered_at)
     survey_answer(token=survey.token, score=score, resolved=resolved, comment="", now=answered_at)
 
 
 def _decide(ticket: Ticket, now: datetime) -> None:
-    # What complaint_decide stores for a rejection (decision, its moment, resolved); complaint_decide itself
-    # locks the ticket with its nullable customer joined, which PostgreSQL refuses (see _survey).
-    Ticket.objects.filter(pk=ticket.pk).update(
-        decision="rejected", decision_text="Price as agreed.", decided_at=now,
-        status=TicketStatus.RESOLVED, resolved_at=now,
+    complaint_decide(
+        ticket=ticket, decision="rejected", reasons="Price as agreed.", request_correction=False,
+        billing_team=None, now=now, made_by=None,
     )  # fmt: skip
 
 
