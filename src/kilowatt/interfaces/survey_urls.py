@@ -1,5 +1,9 @@
 """The public satisfaction survey page (no login: the link's token names the survey)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kilowatt.interfaces.survey import survey_page
+
+urlpatterns: list = [
+    path("<str:token>/", survey_page, name="survey"),
+]
