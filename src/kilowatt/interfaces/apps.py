@@ -10,6 +10,7 @@ class InterfacesConfig(AppConfig):
     def ready(self) -> None:
         from kilowatt.interfaces.backoffice import (
             billing_panels,
+            care_panels,
             collections_panels,
             customer_panels,
             sales_panels,
@@ -21,3 +22,4 @@ class InterfacesConfig(AppConfig):
         collections_panels.register()
         sales_panels.register()
         switching_panels.register()
+        care_panels.register()
