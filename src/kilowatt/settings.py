@@ -169,6 +169,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every 15 minutes: flag the open tickets whose SLA ran out.
     "care-sla-check": {"task": "kilowatt.care.sla_check", "schedule": crontab(minute="*/15")},
+    "care-mail-fetch": {"task": "kilowatt.care.mail_fetch", "schedule": crontab(minute="*/5")},
 }
 
 # Payments and collections adapters (see docs/finance.md and docs/collections.md).

@@ -1,4 +1,4 @@
-"""Celery task of customer care: the SLA check, every 15 minutes (beat)."""
+"""Celery tasks of customer care: the SLA check every 15 minutes, the care mailboxes every 5 (beat)."""
 
 from celery import shared_task
 
@@ -10,3 +10,12 @@ from kilowatt.interfaces.cli.care import sla_check_all
 def care_sla_check() -> int:
     """Flag the open tickets whose SLA ran out, in every active company; returns how many were flagged."""
     return sum(sla_check_all(now=system_clock.now()).values())
+
+
+@shared_task(name="kilowatt.care.mail_fetch")
+def care_mail_fetch_task() -> int:
+    """Receive the e-mails waiting in CARE_MAILBOXES (beat: every 5 minutes); returns how many were taken."""
+    from kilowatt.interfaces.cli.care_mail import care_mail_fetch
+
+    report = care_mail_fetch(now=system_clock.now())
+    return len(report.tickets) + len(report.messages)
