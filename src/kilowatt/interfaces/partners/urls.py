@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("kilowatt.interfaces.partners.sales_urls")),
     path("", include("kilowatt.interfaces.partners.commission_urls")),
     path("", include("kilowatt.interfaces.partners.work_urls")),
+    path("", include("kilowatt.interfaces.partners.care_urls")),
 ]

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from kilowatt.core.clock import system_clock
 from kilowatt.interfaces.cli.care import sla_check_all
+from kilowatt.interfaces.cli.care_mail import care_mail_fetch
 
 
 @shared_task(name="kilowatt.care.sla_check")
@@ -15,7 +16,5 @@ def care_sla_check() -> int:
 @shared_task(name="kilowatt.care.mail_fetch")
 def care_mail_fetch_task() -> int:
     """Receive the e-mails waiting in CARE_MAILBOXES (beat: every 5 minutes); returns how many were taken."""
-    from kilowatt.interfaces.cli.care_mail import care_mail_fetch
-
     report = care_mail_fetch(now=system_clock.now())
     return len(report.tickets) + len(report.messages)
