@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kilowatt.billing.models import Invoice
 from kilowatt.channels.models import Organisation
@@ -178,13 +179,13 @@ class TicketChannel(models.TextChoices):
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", _("New")
-    IN_PROGRESS = "in_progress", _("In progress")
-    WAITING_CUSTOMER = "waiting_customer", _("Waiting for the customer")
-    WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting for a third party")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    MERGED = "merged", _("Merged")
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    IN_PROGRESS = "in_progress", pgettext_lazy("ticket status", "In progress")
+    WAITING_CUSTOMER = "waiting_customer", pgettext_lazy("ticket status", "Waiting for the customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", pgettext_lazy("ticket status", "Waiting for a third party")
+    RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+    MERGED = "merged", pgettext_lazy("ticket status", "Merged")
 
 
 WAITING_STATUSES = frozenset({TicketStatus.WAITING_CUSTOMER, TicketStatus.WAITING_THIRD_PARTY})
@@ -199,17 +200,17 @@ OPEN_STATUSES = frozenset(
 
 
 class ComplaintDecision(models.TextChoices):
-    ACCEPTED = "accepted", _("Accepted")
-    PARTLY = "partly", _("Partly accepted")
-    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", pgettext_lazy("complaint decision", "Accepted")
+    PARTLY = "partly", pgettext_lazy("complaint decision", "Partly accepted")
+    REJECTED = "rejected", pgettext_lazy("complaint decision", "Rejected")
 
 
 class Outage(models.Model):
     """A network failure that dispatchers keep current; calls about it are linked to it."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        CLOSED = "closed", _("Closed")
+        ACTIVE = "active", pgettext_lazy("outage status", "Active")
+        CLOSED = "closed", pgettext_lazy("outage status", "Closed")
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="outages")
     number = models.CharField(_("number"), max_length=40)
