@@ -308,7 +308,8 @@ def test_the_actions_on_a_ticket_keep_the_trail_pause_the_sla_and_merge_every_me
     ticket.refresh_from_db()
     survey = Survey.objects.get(ticket=ticket)
     assert ticket.status == TicketStatus.CLOSED and survey.channel == "email"
-    assert f"/survey/{survey.token}/" in ticket.correspondence.get(subject__startswith="How did we do").body
+    sent = ticket.correspondence.get(subject__startswith="Jak oceniają Państwo")  # the customer's language
+    assert f"/survey/{survey.token}/" in sent.body
 
 
 def test_a_complaint_shows_its_legal_deadline_red_when_late(company, care, admin_user, now):

@@ -187,7 +187,8 @@ def test_every_caller_is_told_once_including_merged_tickets_and_failures_are_rec
     assert len(sent) == 4
     sms = sms_sender().sent
     assert sorted(message.to for message in sms) == ["+48601234567", "+48603456789"]
-    assert all(outage.number in message.text and "expected back by" in message.text for message in sms)
+    # told in their own language (Polish)
+    assert all(outage.number in m.text and "przewidujemy przywrócenie zasilania" in m.text for m in sms)
     assert [message.to for message in mail.outbox] == [["ewa@example.pl"]]
     assert outage.number in mail.outbox[0].subject
     failed = Correspondence.objects.get(ticket=stranger)
