@@ -167,6 +167,8 @@ def test_a_dispatcher_keeps_an_outage_current_informs_its_callers_and_closes_it(
     outage.refresh_from_db()
     assert (outage.expected_end_at, outage.crew) == (datetime(2026, 3, 10, 15, 30, tzinfo=WARSAW), "Team 9")
     assert [m.to for m in sms_sender().sent] == ["+48601234567"] and len(mail.outbox) == 1
+    # the callers are told the new expected end, not the one before the update
+    assert "15:30" in sms_sender().sent[0].text and "15:30" in mail.outbox[0].body
     page = client.get(url).content.decode()
     assert "Crew on site" in page and "2 callers informed." in page and page.count('class="letter"') == 2
 

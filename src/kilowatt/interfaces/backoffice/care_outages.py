@@ -272,7 +272,7 @@ def _update(request: HttpRequest, outage: Outage) -> None:
     crew = data["crew"] if data["crew"].strip() != outage.crew else None
     shown = outage.expected_end_at.replace(second=0, microsecond=0) if outage.expected_end_at else None
     expected_end_at = data["expected_end_at"] if data["expected_end_at"] != shown else None
-    outage_update(
+    outage = outage_update(  # the updated outage: the callers are told its new expected end
         outage=outage,
         note=data["note"],
         expected_end_at=expected_end_at,
