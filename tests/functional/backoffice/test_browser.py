@@ -20,7 +20,7 @@ def log_in(page, live_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_log_in_search_by_pesel_and_see_the_360_page(
-    browser_page, live_server, company, back_office_user, now
+    browser_page, live_server, company, back_office_user, now, reference_data
 ):
     customer = factories.customer(company, now, pesel="44051401359")
     point = factories.supply_point(company, customer, now)

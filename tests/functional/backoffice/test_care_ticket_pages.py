@@ -128,11 +128,17 @@ def test_the_type_form_swaps_in_and_a_call_is_linked_to_the_outage_covering_the_
     url = reverse("backoffice:care_ticket_new")
     fields = page_of(client.get(url, {"part": "fields", "ticket_type": types["outage"].pk}))
     assert "Since when" in fields and 'data-required="yes"' in fields and "<html" not in fields
-    offer = page_of(client.get(url, {"part": "outage", "customer": customer.pk, "supply_point": point.pk}))
+    asked = {"part": "outage", "customer": customer.pk, "supply_point": point.pk}
+    offer = page_of(client.get(url, {**asked, "ticket_type": types["outage"].pk}))
     assert f'value="{outage.pk}" checked' in offer and outage.number in offer
+    # offered but not ticked for another type: a complaint from the same street is not about the outage
+    offer = page_of(client.get(url, {**asked, "ticket_type": types["complaint"].pk}))
+    assert f'value="{outage.pk}"' in offer and f'value="{outage.pk}" checked' not in offer
 
     page = page_of(client.get(url, {"customer": customer.pk, "phone": "600 100 200"}))
-    assert f"link to outage {outage.number}" in page and f'value="{outage.pk}" checked' in page
+    assert f"link to outage {outage.number}" in page and f'value="{outage.pk}" checked' not in page
+    typed = page_of(client.get(url, {"customer": customer.pk, "type": types["outage"].pk}))
+    assert f'value="{outage.pk}" checked' in typed
     assert 'id="card-outages"' in page and "Mokotów cable" in page  # the card shows it too
     assert 'value="600 100 200"' in page  # the caller's number is filled in
 

@@ -193,7 +193,7 @@ class TicketNewForm(forms.Form):
                 {
                     "hx-get": f"{new_url}?part=outage&customer={customer.pk}",
                     "hx-target": "#outage-offer",
-                    "hx-include": "this",
+                    "hx-include": "this, [name=ticket_type]",
                 }
             )
         self.ticket_type = self._chosen_type()

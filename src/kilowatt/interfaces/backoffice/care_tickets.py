@@ -220,8 +220,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         "form": form,
         "customer": customer,
         "outage_offer": offer,
+        # ticked at first only for an outage report: a complaint from the same street is not about the outage
         "outage_checked": offer is not None
-        and (not form.is_bound or request.POST.get("outage") == str(offer.pk)),
+        and (
+            request.POST.get("outage") == str(offer.pk)
+            if form.is_bound
+            else bool(form.ticket_type and form.ticket_type.is_outage)
+        ),
     }
     part = request.GET.get("part", "")
     if part == "fields":
