@@ -1,10 +1,32 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
+from kilowatt.care.forms import ticket_form_fields_check
 from kilowatt.care.models import Team, TicketFormField, TicketType
+from kilowatt.core.errors import ValidationFailed
+
+
+class TicketFormFieldFormSet(BaseInlineFormSet):
+    """The form of a type is checked as a whole before it is saved (a condition must name a field of it)."""
+
+    def clean(self):
+        super().clean()
+        # a valid model form's instance already carries the values typed (construct_instance in _post_clean)
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.is_valid() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            ticket_form_fields_check(fields=kept)
+        except ValidationFailed as failed:
+            raise ValidationError([error.message for error in failed.errors]) from failed
 
 
 class TicketFormFieldInline(admin.TabularInline):
     model = TicketFormField
+    formset = TicketFormFieldFormSet
     extra = 1
 
 
@@ -22,12 +44,6 @@ class TicketTypeAdmin(admin.ModelAdmin):
     )
     list_filter = ("company", "is_complaint", "is_active")
     inlines = [TicketFormFieldInline]
-
-    def save_related(self, request, form, formsets, change):
-        from kilowatt.care.forms import ticket_form_fields_check
-
-        super().save_related(request, form, formsets, change)
-        ticket_form_fields_check(fields=list(form.instance.fields.all()))
 
 
 @admin.register(Team)
