@@ -141,7 +141,7 @@ def email_receive(*, company: Company, raw: bytes, ticket_type: TicketType, now:
             author_name=name or address,
             created_at=now,
         )
-        if ticket.status == TicketStatus.WAITING_CUSTOMER:
+        if ticket.status != TicketStatus.IN_PROGRESS:  # waiting, or finished: the answer goes back to work
             ticket_status_change(
                 ticket=ticket, status=TicketStatus.IN_PROGRESS, note="", now=now, made_by=None
             )

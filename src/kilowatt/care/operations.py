@@ -30,7 +30,7 @@ from kilowatt.care.models import (
 )
 from kilowatt.care.sla import WARSAW, business_deadline, business_seconds_between
 from kilowatt.channels.models import Organisation
-from kilowatt.collections.operations import debt_dispute_open
+from kilowatt.collections.operations import debt_dispute_close, debt_dispute_open
 from kilowatt.core.errors import DomainError, FieldError, ValidationFailed
 from kilowatt.core.identifiers import InvalidIdentifier
 from kilowatt.core.models import Company, DictionaryEntry
@@ -269,9 +269,18 @@ def ticket_hand_over(
     return ticket
 
 
+def _dispute_close(ticket: Ticket, now: datetime, outcome: str) -> None:
+    """A ticket that blocked dunning releases it when it is finished (a complaint does so on its decision)."""
+    dispute = ticket.debt_dispute
+    if dispute is not None and dispute.closed_on is None:
+        debt_dispute_close(dispute=dispute, outcome=str(outcome), on_date=now.astimezone(WARSAW).date())
+
+
 def _sla_pause(ticket: Ticket, now: datetime) -> None:
     if ticket.sla_paused_at is not None or ticket.due_at is None:
         return
+    if ticket.due_at <= now:  # already late: waiting now must not hide the breach
+        ticket.sla_breached_at = ticket.sla_breached_at or now
     ticket.sla_left_seconds = business_seconds_between(
         start=now, end=ticket.due_at, day_starts=ticket.team.day_starts, day_ends=ticket.team.day_ends
     )
@@ -328,6 +337,8 @@ def ticket_status_change(
         ticket.resolved_at = ticket.resolved_at or now
     elif status == TicketStatus.IN_PROGRESS and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         ticket.resolved_at, ticket.closed_at = None, None
+    if finishing:
+        _dispute_close(ticket, now, TicketStatus(status).label)
     ticket.status = status
     ticket.save(
         update_fields=[
@@ -406,6 +417,7 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, now: datetime, made_by: Abstra
     if into.outage_id is None and ticket.outage_id is not None:
         into.outage_id = ticket.outage_id
         into.save(update_fields=["outage"])
+    _dispute_close(ticket, now, TicketStatus.MERGED.label)
     ticket.status, ticket.merged_into, ticket.closed_at = TicketStatus.MERGED, into, now
     ticket.save(update_fields=["status", "merged_into", "closed_at"])
     ticket_event_record(ticket, TicketEventKind.MERGED, now, made_by, into.number)
@@ -418,6 +430,7 @@ def ticket_outage_link(
     *, ticket: Ticket, outage: Outage, now: datetime, made_by: AbstractBaseUser | None
 ) -> Ticket:
     ticket = _locked(ticket)
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)  # not while the dispatcher closes it
     if outage.company_id != ticket.company_id:
         raise TicketRefused(_("Choose an outage of this company."), field="outage")
     if outage.status != Outage.Status.ACTIVE:

@@ -158,7 +158,8 @@ def outage_callers_inform(
     sent = []
     seen: set[tuple[int | None, str]] = set()
     for ticket in outage_callers(outage=outage):
-        key = (ticket.customer_id, ticket.caller_phone if ticket.customer_id is None else "")
+        reach = ticket.caller_phone or ticket.caller_email.lower() or f"ticket-{ticket.pk}"
+        key = (ticket.customer_id, reach if ticket.customer_id is None else "")
         if key in seen:
             continue
         seen.add(key)

@@ -102,7 +102,7 @@ def tickets_search(*, company: Company, criteria: TicketCriteria, now: datetime)
         tickets = tickets.filter(assignee_id=c.assignee_id)
     if c.registered_from:
         tickets = tickets.filter(created_at__gte=_day_start(c.registered_from))
-    if c.registered_to:
+    if c.registered_to and c.registered_to < date.max:
         tickets = tickets.filter(created_at__lt=_day_start(c.registered_to + timedelta(days=1)))
     if c.area.strip():
         area = c.area.strip()

@@ -421,3 +421,12 @@ def test_another_companys_ids_are_not_found_and_a_role_without_care_work_is_refu
     )
     assert sales.post(new, posted).status_code == 403
     assert Ticket.objects.filter(company=company).count() == 2
+
+
+def test_a_date_far_in_the_future_is_searched_not_crashed_on(company, care, admin_user):
+    client = client_of(admin_user)
+    assert client.get(reverse("backoffice:care_tickets"), {"registered_to": "9999-12-31"}).status_code == 200
+    report = client.get(
+        reverse("backoffice:care_reports"), {"date_from": "9999-01-01", "date_to": "9999-12-31"}
+    )
+    assert report.status_code == 400

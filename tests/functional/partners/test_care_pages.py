@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kilowatt.care.models import Ticket, TicketMessageKind
-from kilowatt.care.operations import TicketData, ticket_message_add, ticket_register
+from kilowatt.care.operations import TicketData, ticket_merge, ticket_message_add, ticket_register
 from kilowatt.core.clock import FixedClock
 from kilowatt.interfaces.partners import care_urls
 from tests import care_fixtures, factories
@@ -96,6 +96,21 @@ def test_an_agent_reports_a_matter_with_the_types_form_and_follows_the_answers(
     assert "We are checking the reading" in shown and "Internal: check DSO" not in shown
     client.post(reverse("partners:ticket", args=[ticket.pk]), {"text": "Photo of the meter sent by e-mail"})
     assert ticket.messages.filter(kind="inbound", text="Photo of the meter sent by e-mail").exists()
+    # another customer's ticket merged into this one (same event): that customer's messages stay unseen
+    other = ticket_register(
+        company=company,
+        data=TicketData(ticket_type=world["types"]["question"], channel="phone", subject="Debt",
+                        customer=world["bartek_customer"], description="My neighbour's question"),
+        now=now,
+        registered_by=None,
+    )  # fmt: skip
+    ticket_message_add(
+        ticket=other, kind=TicketMessageKind.OUTBOUND, text="Your debt is 900 PLN", now=now, made_by=None
+    )
+    ticket_merge(ticket=other, into=ticket, now=now, made_by=admin_user)
+    shown = client.get(reverse("partners:ticket", args=[ticket.pk])).content.decode()
+    assert "We are checking the reading" in shown
+    assert "900 PLN" not in shown and "My neighbour" not in shown
     listed = client_of(world["marta"].user).get(reverse("partners:tickets")).content.decode()
     assert ticket.number in listed  # the manager sees the organisation's tickets
 

@@ -47,7 +47,9 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean() or {}
         start, last = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and last:
+        if last and last >= date.max:
+            self.add_error("date_to", _("Choose a real day."))
+        elif start and last:
             if last < start:
                 self.add_error("date_to", _("The period must end on or after its first day."))
             elif (last - start).days + 1 > MAX_DAYS:

@@ -90,15 +90,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                     description=data["description"],
                     form=form.answers(),
                     customer=data["customer"],
-                    caller_name=request.user.get_full_name() or request.user.get_username(),
-                    caller_email=request.user.email,
                     organisation=request.agent.organisation,
                 ),
                 now=system_clock.now(),
                 registered_by=request.user,
             )
-        except ValidationFailed as failed:
-            for error in failed.errors:
+        except DomainError as failed:
+            for error in failed.errors if isinstance(failed, ValidationFailed) else [failed]:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(
@@ -134,6 +132,9 @@ def ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
         {
             "ticket": found,
             "answers": [(labels.get(code, code), value) for code, value in found.form_data.items()],
-            "conversation": list(shown.messages.filter(kind__in=PUBLIC_KINDS).select_related("author")),
+            # a merged ticket gathers other callers' messages: only this customer's are shown
+            "conversation": list(
+                shown.messages.filter(kind__in=PUBLIC_KINDS, first_ticket__customer_id=found.customer_id)
+            ),
         },
     )
