@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
@@ -111,20 +111,33 @@ def outage_update(
     return outage
 
 
-def outages_for_supply_point(*, supply_point: SupplyPoint) -> QuerySet[Outage]:
-    """Active outages that cover the point: named in the outage, by its postal code, or by its area
-    when the outage names only an area."""
-    postal_code = supply_point.address.postal_code if supply_point.address_id else ""
-    candidates = Outage.objects.filter(company_id=supply_point.company_id, status=Outage.Status.ACTIVE)
-    named = Q(supply_points=supply_point)
-    by_area = (
-        Q(area_id=supply_point.area_id, postal_codes="", station="") if supply_point.area_id else Q(pk__in=[])
+def outages_covering(*, company_id: int, supply_points: Sequence[SupplyPoint]) -> dict[int, list[Outage]]:
+    """Active outages covering each point (newest first), in two queries however many points: an outage
+    covers a point named in it, a point at one of its postal codes, or, when it names only an area, every
+    point of that area. Points need their address loaded."""
+    active = list(
+        Outage.objects.filter(company_id=company_id, status=Outage.Status.ACTIVE)
+        .prefetch_related(Prefetch("supply_points", queryset=SupplyPoint.objects.only("id")))
+        .order_by("-started_at", "-id")
     )
-    found = list(candidates.filter(named | by_area).distinct())
-    if postal_code:
-        found += [o for o in candidates.exclude(postal_codes="") if postal_code in o.postal_code_list()]
-    ids = {o.pk for o in found}
-    return Outage.objects.filter(pk__in=ids).order_by("-started_at")
+    named = {outage.pk: {point.pk for point in outage.supply_points.all()} for outage in active}
+    codes = {outage.pk: set(outage.postal_code_list()) for outage in active}
+
+    def covers(outage: Outage, point: SupplyPoint) -> bool:
+        postal_code = point.address.postal_code if point.address_id else ""
+        only_area = outage.area_id is not None and not outage.postal_codes and not outage.station
+        return (
+            point.pk in named[outage.pk]
+            or (bool(postal_code) and postal_code in codes[outage.pk])
+            or (only_area and point.area_id == outage.area_id)
+        )
+
+    return {point.pk: [outage for outage in active if covers(outage, point)] for point in supply_points}
+
+
+def outages_for_supply_point(*, supply_point: SupplyPoint) -> list[Outage]:
+    """Active outages that cover the point, newest first (see ``outages_covering``)."""
+    return outages_covering(company_id=supply_point.company_id, supply_points=[supply_point])[supply_point.pk]
 
 
 def outage_callers(*, outage: Outage) -> list[Ticket]:

@@ -138,13 +138,13 @@ class CustomerCard:
 
 
 def customer_card(*, customer: Customer, on_date: date) -> CustomerCard:
-    from kilowatt.care.outages import outages_for_supply_point
+    from kilowatt.care.outages import outages_covering
 
     tickets = list(tickets_of_customer(customer=customer)[:30])
+    points = list(customer.supply_points.select_related("address"))
     outages: dict[int, Outage] = {}
-    for point in customer.supply_points.select_related("address"):
-        for outage in outages_for_supply_point(supply_point=point):
-            outages[outage.pk] = outage
+    for covering in outages_covering(company_id=customer.company_id, supply_points=points).values():
+        outages.update((outage.pk, outage) for outage in covering)
     return CustomerCard(
         customer=customer,
         balance=customer_balance(customer=customer),

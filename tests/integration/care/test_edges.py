@@ -100,3 +100,24 @@ def test_an_email_answer_to_a_closed_ticket_puts_it_back_to_work(company, types,
     received = email_receive(company=company, raw=message.as_bytes(), ticket_type=types["question"], now=now)
     received.ticket.refresh_from_db()
     assert received.ticket == ticket and received.ticket.status == TicketStatus.IN_PROGRESS
+
+
+def test_the_customers_card_finds_outages_with_queries_independent_of_the_points(
+    company, types, now, admin_user, django_assert_max_num_queries
+):
+    from kilowatt.care.queries import customer_card
+
+    customer = factories.customer(company, now)
+    points = [
+        factories.supply_point(company, customer, now, address=factories.address(postal_code=f"00-59{n}"))
+        for n in range(6)
+    ]
+    outage = outage_open(
+        company=company,
+        data=OutageData(title="Cable", started_at=now, postal_codes="00-593", supply_points=[points[0]]),
+        now=now,
+        made_by=admin_user,
+    )
+    with django_assert_max_num_queries(14):
+        card = customer_card(customer=customer, on_date=now.date())
+    assert card.active_outages == [outage]

@@ -140,7 +140,8 @@ def _outage_offer(form: TicketNewForm, chosen_point: str | None) -> Outage | Non
     if not chosen.isdigit():
         return None
     point = form.fields["supply_point"].queryset.filter(pk=chosen).select_related("address").first()
-    return outages_for_supply_point(supply_point=point).first() if point is not None else None
+    covering = outages_for_supply_point(supply_point=point) if point is not None else []
+    return covering[0] if covering else None
 
 
 def _register(request: HttpRequest, form: TicketNewForm, customer: Customer | None) -> Ticket | None:
