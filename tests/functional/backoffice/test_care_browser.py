@@ -141,7 +141,13 @@ def register_outage_call(page, url: str, tour: dict, caller: tuple, shot: bool) 
     outage = tour["outage"]
     call_from(page, url, number, customer)
     assert outage.number in page.inner_text("#card-outages")
+    box = f'#outage-offer-box input[name=outage][value="{outage.pk}"]'
+    offered_at_once = page.locator(box).count() == 1  # a single point is chosen already
+    if offered_at_once:
+        assert not page.is_checked(box)  # not yet: the call may be about something else
     type_chosen(page, tour["types"]["outage"], "since")
+    if offered_at_once:
+        page.wait_for_selector(f"{box}:checked")  # an outage report ticks it
     assert page.get_attribute('[id="field-form.since"]', "data-required") == "yes"
     with page.expect_response(lambda response: "part=outage" in response.url):
         page.select_option("#id_supply_point", str(point.pk))
