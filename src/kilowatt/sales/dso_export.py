@@ -26,11 +26,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from kilowatt.core.errors import ValidationFailed
 from kilowatt.core.models import AuditEntry, Company
 from kilowatt.core.operations import audit_record
+from kilowatt.core.spreadsheets import FORMULA_STARTS, xlsx_cell
 from kilowatt.core.validation import FieldErrors
 from kilowatt.network.models import Dso
 from kilowatt.parties.models import Address, CustomerKind
@@ -261,7 +261,6 @@ def dso_export_rows(
     )
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?[\d ]+")  # a phone number or a signed number stays as it is
 
 
@@ -277,15 +276,6 @@ def _csv_text(value: Any) -> str:
     if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
-
-
-def _xlsx_cell(sheet, value: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
 
 
 def dso_export_file(*, company: Company, dso: Dso, signed_from: date, signed_to: date) -> tuple[str, bytes]:
@@ -310,9 +300,9 @@ def dso_export_file(*, company: Company, dso: Dso, signed_from: date, signed_to:
         return name, buffer.getvalue().encode("utf-8-sig")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(dso.code[:31])
-    sheet.append([_xlsx_cell(sheet, header) for header in headers])
+    sheet.append([xlsx_cell(sheet, header) for header in headers])
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     output = io.BytesIO()
     book.save(output)
     return name, output.getvalue()

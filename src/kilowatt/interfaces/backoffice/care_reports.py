@@ -10,8 +10,7 @@ import csv
 import io
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,20 +21,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from kilowatt.care.reports import CareReport, FlowRow, care_monitor, care_report
 from kilowatt.care.sla import WARSAW
 from kilowatt.core.clock import system_clock
 from kilowatt.core.periods import Period
 from kilowatt.core.permissions import VIEW_CARE_REPORTS
+from kilowatt.core.spreadsheets import xlsx_cell
 from kilowatt.interfaces.backoffice.views import staff_page
 
 MAX_DAYS = 366
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 class PeriodForm(forms.Form):
@@ -287,36 +284,16 @@ def care_reports(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/care/reports.html", context, status=200 if form.is_valid() else 400)
 
 
-def _xlsx_value(value: Any) -> Any:
-    """Numbers and dates as they are; names (a lazy label, a type's name) as text."""
-    if value is None or isinstance(value, int | float | Decimal | date | datetime | str):
-        return value
-    return str(value)
-
-
-def _xlsx_cell(sheet, value: Any, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # a team or type name is text, never a formula
-    elif isinstance(cell.value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(cell.value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
 def tables_xlsx(tables: list[Table]) -> bytes:
     """One sheet per table: a bold header, the rows, a bold total."""
     book = Workbook(write_only=True)
     for table in tables:
         sheet = book.create_sheet(str(table.title)[:31])
-        sheet.append([_xlsx_cell(sheet, header, bold=True) for header in table.headers])
+        sheet.append([xlsx_cell(sheet, header, bold=True) for header in table.headers])
         for row in table.rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
+            sheet.append([xlsx_cell(sheet, value) for value in row])
         if table.total is not None:
-            sheet.append([_xlsx_cell(sheet, value, bold=True) for value in table.total])
+            sheet.append([xlsx_cell(sheet, value, bold=True) for value in table.total])
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
