@@ -34,7 +34,7 @@ from kilowatt.finance.correspondence import letter_parties
 from kilowatt.parties.models import Channel
 
 
-def complaints_open(*, company, on_date: date) -> QuerySet[Ticket]:
+def complaints_open(*, company) -> QuerySet[Ticket]:
     """Open complaints, the nearest legal deadline first (overdue ones on top)."""
     return (
         Ticket.objects.filter(company=company, ticket_type__is_complaint=True, status__in=OPEN_STATUSES)

@@ -198,7 +198,3 @@ def outages_of_company(*, company: Company, status: str = "") -> QuerySet[Outage
 
 def outage_of_company(*, company: Company, outage_id: int) -> Outage | None:
     return Outage.objects.filter(company=company, pk=outage_id).select_related("area", "created_by").first()
-
-
-def tickets_of_status(*, company: Company, statuses: frozenset[str] = OPEN_STATUSES) -> QuerySet[Ticket]:
-    return _for_list(Ticket.objects.filter(company=company, status__in=statuses))

@@ -59,7 +59,7 @@ class DecisionForm(forms.Form):
 @staff_page(WORK_TICKETS)
 def complaints(request: HttpRequest) -> HttpResponse:
     today = system_clock.today()
-    open_ = complaints_open(company=request.company, on_date=today).select_related("team")
+    open_ = complaints_open(company=request.company).select_related("team")
     rows = []
     for ticket in open_[:LIST_LIMIT]:
         days = complaint_days_left(ticket=ticket, on_date=today)
